@@ -1,0 +1,188 @@
+package collector
+
+import (
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway"
+)
+
+// guidSource yields an agent's Guid. A guid_file is re-read only when its
+// size or modification time changes, so rotation needs no restart and a
+// large fleet costs one stat per agent per scrape.
+type guidSource struct {
+	inline string
+	path   string
+
+	mu      sync.Mutex
+	cached  string
+	modTime time.Time
+	size    int64
+}
+
+func newGUIDSource(agent *config.Agent) *guidSource {
+	return &guidSource{inline: string(agent.GUID), path: agent.GUIDFile}
+}
+
+// get returns the current Guid. When a rotated file cannot be read the
+// previous Guid is kept: the gateway is the judge of whether it still works.
+func (g *guidSource) get(logger log.Logger) string {
+	if g.path == "" {
+		return g.inline
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	info, err := os.Stat(g.path)
+	if err == nil && info.ModTime().Equal(g.modTime) && info.Size() == g.size && g.cached != "" {
+		return g.cached
+	}
+	if err == nil {
+		var guid string
+		if guid, err = config.ReadGUIDFile(g.path); err == nil {
+			g.cached, g.modTime, g.size = guid, info.ModTime(), info.Size()
+			return guid
+		}
+	}
+	level.Warn(logger).Log("msg", "cannot read guid_file, keeping the previous Guid", "file", g.path, "err", err)
+	return g.cached
+}
+
+// observation is one query's outcome.
+type observation struct {
+	sentAt   time.Time
+	duration time.Duration
+	answer   *gateway.Answer
+	err      *gateway.QueryError
+}
+
+func (o *observation) call() *gateway.CallInfo {
+	if o.err != nil || o.answer == nil {
+		return nil
+	}
+	return o.answer.Call
+}
+
+func (o *observation) state() string {
+	switch {
+	case o.err == nil && o.answer.Call == nil, o.err == nil && o.answer.Call.Ended():
+		return stateIdle
+	case o.err == nil && o.answer.Call.Talking():
+		return stateTalking
+	case o.err == nil:
+		return stateRinging
+	case o.err.Reason == gateway.ReasonRetcode && gateway.SignedOut(o.err.Retcode):
+		return stateSignedOut
+	default:
+		return stateError
+	}
+}
+
+type errorKey struct {
+	reason  gateway.Reason
+	retcode string
+}
+
+type leaveKey struct{ reason, description string }
+
+// agentState is everything the exporter remembers about one agent between
+// scrapes. Its size does not grow with the number of calls.
+type agentState struct {
+	mu          sync.Mutex
+	calls       callTracker
+	errorCounts map[errorKey]float64
+	leaveCounts map[leaveKey]float64
+	// health is the last reported status, so a failing agent is logged once
+	// per change, not once per scrape.
+	health string
+	// latest and inFlight let scrapes within min_interval share one answer.
+	latest   *observation
+	inFlight chan struct{}
+}
+
+func newAgentState() *agentState {
+	return &agentState{errorCounts: map[errorKey]float64{}, leaveCounts: map[leaveKey]float64{}}
+}
+
+// record applies a new observation: counters, ended calls and the health
+// log. It is the only place state changes, under the agent's lock.
+func (s *agentState) record(obs *observation, gw *gatewayTarget, agentID string, logger log.Logger) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if obs.err != nil {
+		s.errorCounts[errorKey{obs.err.Reason, obs.err.Retcode}]++
+	} else {
+		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
+			s.leaveCounts[leaveKey{ended.reason, ended.description}]++
+			if ended.call != nil {
+				gw.histograms.observe(ended.call)
+			}
+		}
+	}
+	s.logHealthChange(obs, gw.name, agentID, logger)
+	if s.latest == nil || obs.sentAt.After(s.latest.sentAt) {
+		s.latest = obs
+	}
+}
+
+func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID string, logger log.Logger) {
+	health := "ok"
+	if obs.err != nil {
+		health = string(obs.err.Reason) + " " + obs.err.Retcode
+	}
+	if health == s.health {
+		return
+	}
+	previous := s.health
+	s.health = health
+	switch {
+	case obs.err != nil:
+		level.Warn(logger).Log("msg", "agent query failing", "gateway", gatewayName, "agent_id", agentID,
+			"reason", obs.err.Reason, "retcode", obs.err.Retcode, "err", obs.err)
+	case previous != "":
+		level.Info(logger).Log("msg", "agent query recovered", "gateway", gatewayName, "agent_id", agentID)
+	}
+}
+
+// collectCounters emits the agent's counters as they stand after this
+// scrape's observation.
+func (s *agentState) collectCounters(ch chan<- prometheus.Metric, gatewayName, agentID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, count := range s.errorCounts {
+		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, count,
+			gatewayName, agentID, string(key.reason), key.retcode)
+	}
+	for key, count := range s.leaveCounts {
+		ch <- prometheus.MustNewConstMetric(leaveReasonDesc, prometheus.CounterValue, count,
+			gatewayName, agentID, key.reason, key.description)
+	}
+}
+
+func (h *callHistograms) observe(call *gateway.CallInfo) {
+	skill := string(call.CallSkill)
+	mediaType := numberLabel(call.MediaType)
+	if seconds, ok := waitSeconds(call, time.Time{}); ok {
+		h.wait.WithLabelValues(skill, mediaType).Observe(seconds)
+	}
+	if seconds, ok := talkSeconds(call, time.Time{}); ok {
+		h.talk.WithLabelValues(skill, mediaType).Observe(seconds)
+	}
+	if seconds, ok := ringSeconds(call, time.Time{}); ok {
+		h.ring.WithLabelValues(skill, mediaType).Observe(seconds)
+	}
+}
+
+// numberLabel renders a code for a label; "" when the gateway gave none.
+func numberLabel(n gateway.Number) string {
+	if !n.Valid {
+		return ""
+	}
+	return strconv.FormatInt(n.Value, 10)
+}

@@ -1,0 +1,108 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HandlerOptions configure the scrape endpoints.
+type HandlerOptions struct {
+	// Gatherer serves the exporter's own metrics (build info, Go, process,
+	// reloads) alongside every /metrics scrape.
+	Gatherer prometheus.Gatherer
+	// TimeoutOffset is kept back from Prometheus' scrape timeout so the
+	// answer is written before Prometheus gives up.
+	TimeoutOffset time.Duration
+	// DefaultTimeout applies when the request carries no
+	// X-Prometheus-Scrape-Timeout-Seconds header (a person with curl).
+	DefaultTimeout time.Duration
+}
+
+// MetricsHandler serves every configured agent plus the exporter's own
+// metrics.
+func (e *Exporter) MetricsHandler(opts HandlerOptions) http.Handler {
+	return e.handler(opts, func(*http.Request) (Selection, error) { return Selection{}, nil }, opts.Gatherer)
+}
+
+// ProbeHandler serves one gateway, optionally one shard of it:
+// /probe?gateway=NAME[&shard=I&shards=N].
+func (e *Exporter) ProbeHandler(opts HandlerOptions) http.Handler {
+	return e.handler(opts, parseSelection, nil)
+}
+
+func parseSelection(r *http.Request) (Selection, error) {
+	q := r.URL.Query()
+	sel := Selection{Gateway: q.Get("gateway")}
+	if sel.Gateway == "" {
+		return sel, errors.New("gateway parameter is missing")
+	}
+	if q.Get("shards") == "" && q.Get("shard") == "" {
+		return sel, nil
+	}
+	var err error
+	if sel.Shards, err = strconv.Atoi(q.Get("shards")); err != nil || sel.Shards < 1 || sel.Shards > 1024 {
+		return sel, errors.New("shards must be a whole number from 1 to 1024")
+	}
+	if sel.Shard, err = strconv.Atoi(q.Get("shard")); err != nil || sel.Shard < 0 || sel.Shard >= sel.Shards {
+		return sel, fmt.Errorf("shard must be a whole number from 0 to %d", sel.Shards-1)
+	}
+	return sel, nil
+}
+
+func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (Selection, error), own prometheus.Gatherer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sel, err := selection(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, opts))
+		defer cancel()
+		collector, err := e.Scrape(ctx, sel)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("%v: %q", err, sel.Gateway), http.StatusNotFound)
+			return
+		}
+		registry := prometheus.NewRegistry()
+		registry.MustRegister(collector)
+		gatherers := prometheus.Gatherers{registry}
+		if own != nil {
+			gatherers = append(gatherers, own)
+		}
+		promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+			ErrorLog:      promhttpLogger{e},
+			ErrorHandling: promhttp.ContinueOnError,
+		}).ServeHTTP(w, r)
+	})
+}
+
+// scrapeTimeout honours Prometheus' timeout header minus the offset, as
+// blackbox_exporter does, never going below a small floor.
+func scrapeTimeout(r *http.Request, opts HandlerOptions) time.Duration {
+	timeout := opts.DefaultTimeout
+	if header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); header != "" {
+		if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds > 0 {
+			timeout = time.Duration(seconds * float64(time.Second))
+		}
+	}
+	timeout -= opts.TimeoutOffset
+	const floor = 100 * time.Millisecond
+	if timeout < floor {
+		timeout = floor
+	}
+	return timeout
+}
+
+type promhttpLogger struct{ e *Exporter }
+
+func (l promhttpLogger) Println(v ...any) {
+	level.Error(l.e.logger()).Log("msg", fmt.Sprint(v...))
+}

@@ -1,0 +1,109 @@
+package collector
+
+import "github.com/prometheus/client_golang/prometheus"
+
+const namespace = "agentgateway"
+
+var (
+	agentLabels   = []string{"gateway", "agent_id"}
+	gatewayLabels = []string{"gateway"}
+)
+
+func newDesc(name, help string, labels []string, extra ...string) *prometheus.Desc {
+	all := append(append([]string{}, labels...), extra...)
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, all, nil)
+}
+
+// Descriptions are immutable; the values behind them are built at collect
+// time from each scrape's answers and the per-agent state.
+var (
+	agentUpDesc = newDesc("agent_up",
+		"1 if this scrape's query for the agent returned retcode 0, else 0.", agentLabels)
+	queryDurationDesc = newDesc("agent_query_duration_seconds",
+		"Time this scrape's query for the agent took, including waiting for a free connection slot.", agentLabels)
+	queryErrorsDesc = newDesc("agent_query_errors_total",
+		"Failed queries by reason (timeout, transport, http, decode, retcode) and gateway retcode.", agentLabels, "reason", "retcode")
+	queryFailedDesc = newDesc("agent_query_failed",
+		"1 while this scrape's query for the agent failed, labelled with why; absent when it succeeded.", agentLabels, "reason", "retcode")
+	agentStateDesc = newDesc("agent_state",
+		"The agent's call state as seen by this scrape: 1 for the current state, 0 for the others.", agentLabels, "state")
+	inCallDesc = newDesc("agent_in_call",
+		"1 while the agent has a call in progress, 0 otherwise; absent when the query failed.", agentLabels)
+	logonDesc = newDesc("agent_logon_seconds",
+		"The logontimes field of the returned call, in seconds.", agentLabels)
+	callWaitDesc = newDesc("call_wait_seconds",
+		"How long the customer of the returned call waited in the queue; grows while still waiting.", agentLabels)
+	callTalkDesc = newDesc("call_talk_seconds",
+		"Talk time of the returned call; grows while the call is in progress.", agentLabels)
+	callMediaTypeDesc = newDesc("call_media_type",
+		"Media type code of the returned call (5 voice, 1 chat, 19 video, ...).", agentLabels)
+	callStartDesc = newDesc("call_start_timestamp_seconds",
+		"When the returned call reached the agent, as a Unix timestamp.", agentLabels)
+	callInfoDesc = newDesc("call_info",
+		"Type, media and skill of the returned call; always 1.", agentLabels, "call_feature", "media_type", "skill", "skill_id")
+	leaveReasonDesc = newDesc("call_leave_reason_total",
+		"Ended calls by leave reason code, counted once per call; reason is \"unknown\" when the gateway gave none and \"unobserved\" when the call vanished without its end being seen.",
+		agentLabels, "reason", "reason_desc")
+
+	gatewayUpDesc = newDesc("gateway_up",
+		"1 if at least one query to the gateway this scrape got a decodable answer.", gatewayLabels)
+	gatewayScrapeDurationDesc = newDesc("gateway_scrape_duration_seconds",
+		"Time this scrape spent querying all selected agents of the gateway.", gatewayLabels)
+	gatewayAgentsDesc = newDesc("gateway_agents",
+		"Agents of the gateway queried by this scrape.", gatewayLabels)
+
+	scrapeDeadlineDesc = newDesc("scrape_deadline_seconds",
+		"Time budget of this scrape: Prometheus' scrape timeout minus the configured offset.", nil)
+)
+
+// Agent states of agentgateway_agent_state.
+const (
+	stateIdle      = "idle"
+	stateRinging   = "ringing"
+	stateTalking   = "talking"
+	stateSignedOut = "signed_out"
+	stateError     = "error"
+)
+
+var agentStates = []string{stateIdle, stateRinging, stateTalking, stateSignedOut, stateError}
+
+// histogramBuckets put an edge on every common service-level threshold.
+var histogramBuckets = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600}
+
+// callHistograms are real histograms, observed once per ended call and kept
+// across scrapes and reloads for as long as their gateway is configured.
+type callHistograms struct {
+	wait, talk, ring *prometheus.HistogramVec
+}
+
+func newCallHistograms(gatewayName string, native bool) *callHistograms {
+	opts := func(name, help string) prometheus.HistogramOpts {
+		o := prometheus.HistogramOpts{
+			Namespace:   namespace,
+			Name:        name,
+			Help:        help,
+			Buckets:     histogramBuckets,
+			ConstLabels: prometheus.Labels{"gateway": gatewayName},
+		}
+		if native {
+			o.NativeHistogramBucketFactor = 1.1
+			o.NativeHistogramMaxBucketNumber = 160
+		}
+		return o
+	}
+	labels := []string{"skill", "media_type"}
+	return &callHistograms{
+		wait: prometheus.NewHistogramVec(opts("call_wait_duration_seconds",
+			"Queue wait of ended calls, observed once per call."), labels),
+		talk: prometheus.NewHistogramVec(opts("call_talk_duration_seconds",
+			"Talk time of ended calls that were answered, observed once per call."), labels),
+		ring: prometheus.NewHistogramVec(opts("call_ring_duration_seconds",
+			"Answer (ringing) phase of ended calls, observed once per call."), labels),
+	}
+}
+
+func (h *callHistograms) collect(ch chan<- prometheus.Metric) {
+	h.wait.Collect(ch)
+	h.talk.Collect(ch)
+	h.ring.Collect(ch)
+}

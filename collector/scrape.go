@@ -1,0 +1,257 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agentgateway/agentgateway_exporter/gateway"
+)
+
+// Selection narrows a scrape to one gateway and, optionally, one shard of
+// its agents (a stable hash of the agent id), so several scrape targets or
+// exporter replicas can split a large gateway.
+type Selection struct {
+	Gateway string // "" = every gateway
+	Shard   int
+	Shards  int // 0 or 1 = no sharding
+}
+
+// ErrUnknownGateway is returned for a Selection naming no configured gateway.
+var ErrUnknownGateway = errors.New("unknown gateway")
+
+func (s Selection) includes(agentID string) bool {
+	if s.Shards <= 1 {
+		return true
+	}
+	return ShardOf(agentID, s.Shards) == s.Shard
+}
+
+// ShardOf is the shard an agent id belongs to among n.
+func ShardOf(agentID string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(agentID))
+	return int(h.Sum32() % uint32(n)) //nolint:gosec // n is a small positive shard count
+}
+
+// Scrape returns a collector that, when collected, queries the selected
+// agents once within ctx and reports what it learned. It is meant to be
+// registered in a fresh registry per HTTP request, like blackbox_exporter's
+// probes, so each scrape carries its own deadline.
+func (e *Exporter) Scrape(ctx context.Context, sel Selection) (prometheus.Collector, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var targets []*gatewayTarget
+	for _, gw := range e.gateways {
+		if sel.Gateway == "" || sel.Gateway == gw.name {
+			targets = append(targets, gw)
+		}
+	}
+	if sel.Gateway != "" && len(targets) == 0 {
+		return nil, ErrUnknownGateway
+	}
+	return &scrape{exporter: e, ctx: ctx, selection: sel, gateways: targets}, nil
+}
+
+type scrape struct {
+	exporter  *Exporter
+	ctx       context.Context //nolint:containedctx // a scrape collector lives for one request
+	selection Selection
+	gateways  []*gatewayTarget
+}
+
+// Describe sends nothing: the scrape is an unchecked collector because its
+// series depend on what the gateways answer.
+func (s *scrape) Describe(chan<- *prometheus.Desc) {}
+
+// Collect queries every gateway in parallel, then emits.
+func (s *scrape) Collect(ch chan<- prometheus.Metric) {
+	started := time.Now()
+	if deadline, ok := s.ctx.Deadline(); ok {
+		ch <- prometheus.MustNewConstMetric(scrapeDeadlineDesc, prometheus.GaugeValue, deadline.Sub(started).Seconds())
+	}
+	results := make([]gatewayResult, len(s.gateways))
+	var wg sync.WaitGroup
+	for i, gw := range s.gateways {
+		wg.Go(func() {
+			results[i] = gw.scrape(s.ctx, s.exporter, s.selection)
+		})
+	}
+	wg.Wait()
+	now := s.exporter.opts.Now()
+	for i, gw := range s.gateways {
+		results[i].collect(ch, gw, now)
+	}
+}
+
+type gatewayResult struct {
+	agents       []*agentTarget
+	observations []*observation
+	duration     time.Duration
+}
+
+// scrape queries the selected agents with at most `concurrency` workers;
+// the gateway-wide slots keep concurrent scrapes within the same bound.
+func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection) gatewayResult {
+	started := time.Now()
+	var agents []*agentTarget
+	for _, a := range gw.agents {
+		if sel.includes(a.id) {
+			agents = append(agents, a)
+		}
+	}
+	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents))}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cap(gw.slots), len(agents)) {
+		wg.Go(func() {
+			for i := range next {
+				result.observations[i] = gw.observe(ctx, e, agents[i])
+			}
+		})
+	}
+	for i := range agents {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	result.duration = time.Since(started)
+	return result
+}
+
+// observe returns the agent's answer for this scrape: a fresh query, or,
+// with min_interval, one shared with other scrapes close in time.
+func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget) *observation {
+	minInterval := time.Duration(gw.cfg.MinInterval)
+	if minInterval <= 0 {
+		return gw.query(ctx, e, a)
+	}
+	for {
+		a.state.mu.Lock()
+		if latest := a.state.latest; latest != nil && time.Since(latest.sentAt) < minInterval {
+			a.state.mu.Unlock()
+			return latest
+		}
+		waitFor := a.state.inFlight
+		if waitFor == nil {
+			done := make(chan struct{})
+			a.state.inFlight = done
+			a.state.mu.Unlock()
+			obs := gw.query(ctx, e, a)
+			a.state.mu.Lock()
+			a.state.inFlight = nil
+			a.state.mu.Unlock()
+			close(done)
+			return obs
+		}
+		a.state.mu.Unlock()
+		select {
+		case <-waitFor:
+		case <-ctx.Done():
+			return timedOut(time.Now(), ctx.Err())
+		}
+	}
+}
+
+func timedOut(sentAt time.Time, err error) *observation {
+	return &observation{
+		sentAt:   sentAt,
+		duration: time.Since(sentAt),
+		err:      &gateway.QueryError{Reason: gateway.ReasonTimeout, Err: err},
+	}
+}
+
+// query sends one request and records its outcome in the agent's state.
+func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget) *observation {
+	queued := time.Now()
+	select {
+	case gw.slots <- struct{}{}:
+	case <-ctx.Done():
+		obs := timedOut(queued, ctx.Err())
+		a.state.record(obs, gw, a.id, e.logger())
+		return obs
+	}
+	defer func() { <-gw.slots }()
+	if gw.limiter != nil {
+		if err := gw.limiter.Wait(ctx); err != nil {
+			obs := timedOut(queued, err)
+			a.state.record(obs, gw, a.id, e.logger())
+			return obs
+		}
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
+	defer cancel()
+	sentAt := time.Now()
+	answer, err := gw.client.QueryCallInfo(reqCtx, a.id, a.guid.get(e.logger()), gw.cfg.IncludesLastCall())
+	obs := &observation{sentAt: sentAt, duration: time.Since(queued), answer: answer}
+	if err != nil {
+		var queryErr *gateway.QueryError
+		errors.As(err, &queryErr)
+		obs.err = queryErr
+	}
+	a.state.record(obs, gw, a.id, e.logger())
+	return obs
+}
+
+func (r *gatewayResult) collect(ch chan<- prometheus.Metric, gw *gatewayTarget, now time.Time) {
+	up := 0.0
+	for i, a := range r.agents {
+		obs := r.observations[i]
+		if obs.err == nil || obs.err.Reason == gateway.ReasonRetcode {
+			up = 1
+		}
+		collectAgent(ch, gw.name, a.id, obs, now)
+		a.state.collectCounters(ch, gw.name, a.id)
+	}
+	ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
+	ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, r.duration.Seconds(), gw.name)
+	ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(r.agents)), gw.name)
+	gw.histograms.collect(ch)
+}
+
+func collectAgent(ch chan<- prometheus.Metric, gatewayName, agentID string, obs *observation, now time.Time) {
+	gauge := func(desc *prometheus.Desc, value float64, extra ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, append([]string{gatewayName, agentID}, extra...)...)
+	}
+	boolValue := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	gauge(agentUpDesc, boolValue(obs.err == nil))
+	gauge(queryDurationDesc, obs.duration.Seconds())
+	current := obs.state()
+	for _, state := range agentStates {
+		gauge(agentStateDesc, boolValue(state == current), state)
+	}
+	if obs.err != nil {
+		gauge(queryFailedDesc, 1, string(obs.err.Reason), obs.err.Retcode)
+		return
+	}
+	call := obs.call()
+	gauge(inCallDesc, boolValue(call != nil && !call.Ended()))
+	if call == nil {
+		return
+	}
+	if call.LogonTimes.Valid {
+		gauge(logonDesc, float64(call.LogonTimes.Value))
+	}
+	if seconds, ok := waitSeconds(call, now); ok {
+		gauge(callWaitDesc, seconds)
+	}
+	if seconds, ok := talkSeconds(call, now); ok {
+		gauge(callTalkDesc, seconds)
+	}
+	if call.MediaType.Valid {
+		gauge(callMediaTypeDesc, float64(call.MediaType.Value))
+	}
+	if seconds, ok := startSeconds(call); ok {
+		gauge(callStartDesc, seconds)
+	}
+	gauge(callInfoDesc, 1, numberLabel(call.CallFeature), numberLabel(call.MediaType), string(call.CallSkill), numberLabel(call.CallSkillID))
+}

@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// promAPI is a minimal client of Prometheus' HTTP API.
+type promAPI struct {
+	base   string
+	client *http.Client
+}
+
+type apiResponse struct {
+	Status    string          `json:"status"`
+	Data      json.RawMessage `json:"data"`
+	ErrorType string          `json:"errorType"`
+	Error     string          `json:"error"`
+}
+
+// errBadQuery marks answers that no amount of waiting will change.
+type errBadQuery struct{ msg string }
+
+func (e errBadQuery) Error() string { return e.msg }
+
+func (p promAPI) get(ctx context.Context, path string, params url.Values, into any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path+"?"+params.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var r apiResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("%s: %s: %.200s", path, resp.Status, body)
+	}
+	if r.Status != "success" {
+		if r.ErrorType == "bad_data" {
+			return errBadQuery{fmt.Sprintf("%s: %s", r.ErrorType, r.Error)}
+		}
+		return fmt.Errorf("%s: %s", r.ErrorType, r.Error)
+	}
+	return json.Unmarshal(r.Data, into)
+}
+
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// query runs an instant query and returns its samples (a scalar answer
+// counts as one sample).
+func (p promAPI) query(ctx context.Context, expr string) ([]sample, error) {
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := p.get(ctx, "/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "vector" {
+		return []sample{{}}, nil
+	}
+	var samples []sample
+	err := json.Unmarshal(data.Result, &samples)
+	return samples, err
+}
+
+func (p promAPI) labelValues(ctx context.Context, label, match string) ([]string, error) {
+	var values []string
+	err := p.get(ctx, "/api/v1/label/"+url.PathEscape(label)+"/values", url.Values{"match[]": {match}}, &values)
+	return values, err
+}
+
+// untilData queries every expression until each has returned at least one
+// sample, or limit passes, and returns the names of those that never did.
+// A query Prometheus rejects is reported at once: waiting cannot fix it.
+func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map[string]string) (missing []string, err error) {
+	pending := make(map[string]string, len(queries))
+	for name, expr := range queries {
+		pending[name] = expr
+	}
+	last := map[string]error{}
+	_ = eventually(ctx, limit, 3*time.Second, func() error {
+		for name, expr := range pending {
+			samples, qerr := p.query(ctx, expr)
+			if bad, ok := qerr.(errBadQuery); ok {
+				err = fmt.Errorf("%s: %s: %w", name, expr, bad)
+				return nil
+			}
+			last[name] = qerr
+			if qerr == nil && len(samples) > 0 {
+				delete(pending, name)
+			}
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("%d queries without data", len(pending))
+		}
+		return nil
+	})
+	for name, expr := range pending {
+		line := name + ": " + expr
+		if last[name] != nil {
+			line += " (" + last[name].Error() + ")"
+		}
+		missing = append(missing, line)
+	}
+	sort.Strings(missing)
+	return missing, err
+}
+
+// dashboard is the part of a Grafana dashboard the test reads.
+type dashboard struct {
+	Panels     []dashboardPanel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			AllValue   string `json:"allValue"`
+			Definition string `json:"definition"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+type dashboardPanel struct {
+	Title   string           `json:"title"`
+	Type    string           `json:"type"`
+	Panels  []dashboardPanel `json:"panels"` // of a collapsed row
+	Targets []struct {
+		Expr  string `json:"expr"`
+		RefID string `json:"refId"`
+	} `json:"targets"`
+}
+
+func loadDashboard(path string) (*dashboard, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var d dashboard
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &d, nil
+}
+
+// queries returns every panel query, keyed "panel title [refId]", with the
+// variables replaced as Grafana would for the given values.
+func (d *dashboard) queries(vars map[string]string) map[string]string {
+	out := map[string]string{}
+	var walk func([]dashboardPanel)
+	walk = func(panels []dashboardPanel) {
+		for _, p := range panels {
+			walk(p.Panels)
+			for _, t := range p.Targets {
+				if t.Expr != "" {
+					out[fmt.Sprintf("%s [%s]", p.Title, t.RefID)] = expand(t.Expr, vars)
+				}
+			}
+		}
+	}
+	walk(d.Panels)
+	return out
+}
+
+var variableRef = regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`)
+
+// expand replaces $name and ${name}; unknown names stay, so that Prometheus
+// rejects the query and the test names it.
+func expand(expr string, vars map[string]string) string {
+	return variableRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		name := strings.Trim(ref, "${}")
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		return ref
+	})
+}
+
+// labelValuesCall matches a Grafana label_values(selector, label) query.
+var labelValuesCall = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
+
+// recordedNames returns the names of the recording rules of a rule file.
+func recordedNames(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*-?\s*record:\s*(\S+)\s*$`).FindAllStringSubmatch(string(data), -1) {
+		names = append(names, m[1])
+	}
+	return names, nil
+}
+
+// shortFor rewrites every "for:" of an alert rule file to d, so that the
+// alerts fire as soon as their condition holds.
+func shortFor(rules []byte, d string) []byte {
+	return regexp.MustCompile(`(?m)^(\s+for:\s*)\S+\s*$`).ReplaceAll(rules, []byte("${1}"+d))
+}

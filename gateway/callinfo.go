@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CallInfo is the result of "Querying Call Information" (queryCallInfo).
+// Only the fields the exporter reads are declared; phone numbers and
+// call-associated data are deliberately left out so they cannot leak into
+// metrics.
+type CallInfo struct {
+	CallFeature Number `json:"callfeature"`
+	CallID      Text   `json:"callid"`
+	CallSkill   Text   `json:"callskill"`
+	CallSkillID Number `json:"callskillid"`
+	// BeginTime is the start of the answer phase, epoch milliseconds.
+	BeginTime Number `json:"begintime"`
+	// EndTime is the end of the call, epoch milliseconds; unset while the
+	// call is still going.
+	EndTime      Number `json:"endtime"`
+	LogonTimes   Number `json:"logontimes"`
+	MediaType    Number `json:"mediaType"`
+	MediaAbility Number `json:"mediaAbility"`
+	Trace        Trace  `json:"trace"`
+}
+
+// Trace is HWCallDeviceTraceEx: the call's track on the agent's device. For
+// the previous call the gateway may omit the *End* times and the leave
+// reason.
+type Trace struct {
+	// Present is false when the gateway sent no trace object.
+	Present         bool   `json:"-"`
+	WaitBeginTime   Number `json:"waitBeginTime"`
+	WaitEndTime     Number `json:"waitEndTime"`
+	AnswerBeginTime Number `json:"answerBeginTime"`
+	AnswerEndTime   Number `json:"answerEndTime"`
+	TalkBeginTime   Number `json:"talkBeginTime"`
+	TalkEndTime     Number `json:"talkEndTime"`
+	EnterReason     Number `json:"enterReason"`
+	LeaveReason     Number `json:"leaveReason"`
+	LeaveReasonDesc Text   `json:"leaveReasonDesc"`
+}
+
+// UnmarshalJSON treats anything but an object (null, "", a number) as "no
+// trace", since the sibling interfaces document the trace as optional.
+func (t *Trace) UnmarshalJSON(raw []byte) error {
+	*t = Trace{}
+	if !isObject(raw) {
+		return nil
+	}
+	type plain Trace
+	var p plain
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil //nolint:nilerr // a malformed trace is an absent trace, never a failed answer
+	}
+	*t = Trace(p)
+	t.Present = true
+	return nil
+}
+
+// Ended reports whether the gateway says the call is over.
+func (c *CallInfo) Ended() bool {
+	_, ok := c.EndTime.Positive()
+	return ok
+}
+
+// Talking reports whether the conversation has started.
+func (c *CallInfo) Talking() bool {
+	_, ok := c.Trace.TalkBeginTime.Positive()
+	return ok
+}
+
+// Answer is a decoded gateway envelope for queryCallInfo.
+type Answer struct {
+	Retcode string
+	Message string
+	// Call is nil when the gateway returned no call (result absent, null,
+	// "", {} or an empty list).
+	Call *CallInfo
+}
+
+// ErrEnvelope marks a body that is JSON but not the gateway's envelope.
+var ErrEnvelope = errors.New("not a gateway envelope")
+
+type envelope struct {
+	Retcode *Text           `json:"retcode"`
+	Message Text            `json:"message"`
+	Result  json.RawMessage `json:"result"`
+}
+
+// DecodeAnswer decodes a queryCallInfo response body. It is lenient about the
+// gateway's known sloppiness and strict about what matters: the body must be
+// a JSON object with a retcode, and a successful result must be a call
+// object, an array of at most one, or one of the "no call" shapes.
+func DecodeAnswer(body []byte) (*Answer, error) {
+	if !isObject(body) {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrEnvelope)
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
+	}
+	if env.Retcode == nil || *env.Retcode == "" {
+		return nil, fmt.Errorf("%w: no retcode", ErrEnvelope)
+	}
+	answer := &Answer{Retcode: string(*env.Retcode), Message: string(env.Message)}
+	if answer.Retcode != RetcodeSuccess {
+		return answer, nil
+	}
+	call, err := decodeResult(env.Result)
+	if err != nil {
+		return nil, err
+	}
+	answer.Call = call
+	return answer, nil
+}
+
+func decodeResult(raw json.RawMessage) (*CallInfo, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0, bytes.Equal(raw, []byte("null")), bytes.Equal(raw, []byte(`""`)):
+		return nil, nil
+	case raw[0] == '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("%w: result list: %w", ErrEnvelope, err)
+		}
+		switch len(list) {
+		case 0:
+			return nil, nil
+		case 1:
+			return decodeResult(list[0])
+		default:
+			return nil, fmt.Errorf("%w: result list has %d calls, expected at most one", ErrEnvelope, len(list))
+		}
+	case raw[0] == '{':
+		var call CallInfo
+		if err := json.Unmarshal(raw, &call); err != nil {
+			return nil, fmt.Errorf("%w: result: %w", ErrEnvelope, err)
+		}
+		if !call.identifiable() {
+			return nil, nil
+		}
+		return &call, nil
+	default:
+		return nil, fmt.Errorf("%w: result is neither an object nor empty", ErrEnvelope)
+	}
+}
+
+// identifiable tells a real call from an empty or placeholder object.
+func (c *CallInfo) identifiable() bool {
+	if c.CallID != "" {
+		return true
+	}
+	for _, n := range []Number{c.BeginTime, c.EndTime, c.Trace.WaitBeginTime, c.Trace.AnswerBeginTime, c.Trace.TalkBeginTime} {
+		if _, ok := n.Positive(); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func isObject(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 1 && raw[0] == '{'
+}
+
+// MillisToTime converts a gateway epoch-millisecond time.
+func MillisToTime(ms int64) time.Time {
+	return time.UnixMilli(ms)
+}

@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// DefaultMaxBodyBytes bounds what is read of one answer. A real call
+// information body is about a kilobyte; the bound only protects the
+// exporter from a misbehaving gateway or proxy.
+const DefaultMaxBodyBytes = 256 << 10
+
+// Reason classifies a failed query; it is the `reason` label of the error
+// counter.
+type Reason string
+
+// The failure reasons, from the innermost to the outermost layer.
+const (
+	ReasonTimeout   Reason = "timeout"   // no answer before the deadline, or cancelled
+	ReasonTransport Reason = "transport" // connection, TLS or protocol failure
+	ReasonHTTP      Reason = "http"      // non-2xx status without a gateway envelope
+	ReasonDecode    Reason = "decode"    // not a gateway envelope, or too large
+	ReasonRetcode   Reason = "retcode"   // the gateway answered with a non-zero retcode
+)
+
+// Reasons lists every Reason, for documentation and tests.
+var Reasons = []Reason{ReasonTimeout, ReasonTransport, ReasonHTTP, ReasonDecode, ReasonRetcode}
+
+// QueryError is a failed query. Its text never contains the Guid: the Guid
+// travels only in a request header, which no error here repeats.
+type QueryError struct {
+	Reason Reason
+	// Retcode is the gateway's code when Reason is ReasonRetcode.
+	Retcode string
+	// Message is the gateway's own text for a retcode answer.
+	Message string
+	Err     error
+}
+
+func (e *QueryError) Error() string {
+	if e.Reason == ReasonRetcode {
+		return fmt.Sprintf("gateway answered retcode %s (%q)", e.Retcode, e.Message)
+	}
+	return fmt.Sprintf("%s: %v", e.Reason, e.Err)
+}
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// Client queries one CC-Gateway. It is safe for concurrent use.
+type Client struct {
+	httpClient   *http.Client
+	baseURL      string
+	maxBodyBytes int64
+}
+
+// NewClient returns a client for the gateway at baseURL (scheme, host and
+// port; any path is kept as a prefix).
+func NewClient(baseURL *url.URL, httpClient *http.Client) *Client {
+	base := *baseURL
+	base.RawQuery, base.Fragment = "", ""
+	return &Client{
+		httpClient:   httpClient,
+		baseURL:      trimSlash(base.String()),
+		maxBodyBytes: DefaultMaxBodyBytes,
+	}
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// CallInfoURL is the queryCallInfo address for one agent.
+func (c *Client) CallInfoURL(agentID string, includeLastCall bool) string {
+	// The documented meaning of isNoContainLastCall=true is "return the last
+	// call when the agent has none", despite its name.
+	return c.baseURL + "/agentgateway/resource/calldata/" + url.PathEscape(agentID) +
+		"/callinfo?isNoContainLastCall=" + strconv.FormatBool(includeLastCall)
+}
+
+// QueryCallInfo asks the gateway for the agent's current (or last) call. A
+// non-nil error is always a *QueryError; for ReasonRetcode the Answer is
+// returned as well.
+func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includeLastCall bool) (*Answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), http.NoBody)
+	if err != nil {
+		return nil, &QueryError{Reason: ReasonTransport, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("Guid", guid)
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, classifyTransport(ctx, err)
+	}
+	defer resp.Body.Close()
+
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodyBytes+1))
+	if err != nil {
+		return nil, classifyTransport(ctx, err)
+	}
+	if int64(len(body)) > c.maxBodyBytes {
+		return nil, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
+	}
+	// Drain what little may remain so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+
+	answer, decodeErr := DecodeAnswer(body)
+	statusOK := resp.StatusCode >= 200 && resp.StatusCode < 300
+	switch {
+	case decodeErr != nil && !statusOK:
+		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
+	case decodeErr != nil:
+		return nil, &QueryError{Reason: ReasonDecode, Err: decodeErr}
+	case answer.Retcode != RetcodeSuccess:
+		// The gateway sends its error bodies with any status; its retcode is
+		// the more precise diagnosis.
+		return answer, &QueryError{Reason: ReasonRetcode, Retcode: answer.Retcode, Message: answer.Message}
+	case !statusOK:
+		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
+	}
+	return answer, nil
+}
+
+func classifyTransport(ctx context.Context, err error) *QueryError {
+	var netErr net.Error
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		(errors.As(err, &netErr) && netErr.Timeout()) {
+		return &QueryError{Reason: ReasonTimeout, Err: err}
+	}
+	return &QueryError{Reason: ReasonTransport, Err: err}
+}

@@ -1,0 +1,80 @@
+// Package gateway is the client of the CC-Gateway's call information
+// interface: request, lenient decoding of what the gateway really sends,
+// error classification and the enumeration tables.
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// Number is an integer field as the gateway really sends it: a JSON number,
+// a numeric string ("70004"), or null / "" / absent for "not known". Anything
+// else is also "not known": a value is never invented from a malformed field.
+type Number struct {
+	Value int64
+	Valid bool
+}
+
+// UnmarshalJSON accepts every shape the gateway has been seen to send and
+// never fails, so one sloppy field cannot discard the rest of an answer.
+func (n *Number) UnmarshalJSON(raw []byte) error {
+	*n = Number{}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	text := raw
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil //nolint:nilerr // an undecodable string is an unknown value, not a failed answer
+		}
+		text = bytes.TrimSpace([]byte(s))
+	}
+	if len(text) == 0 || text[0] == 'n' || text[0] == 't' || text[0] == 'f' || text[0] == '{' || text[0] == '[' {
+		return nil
+	}
+	if v, err := strconv.ParseInt(string(text), 10, 64); err == nil {
+		*n = Number{Value: v, Valid: true}
+		return nil
+	}
+	// Millisecond times occasionally arrive in exponent form (1.476838963e12).
+	f, err := strconv.ParseFloat(string(text), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+		return nil //nolint:nilerr // see above: unknown, never invented
+	}
+	*n = Number{Value: int64(f), Valid: true}
+	return nil
+}
+
+// Positive reports the value when it is known and above zero; the gateway
+// uses 0 for "not set" in time fields.
+func (n Number) Positive() (int64, bool) {
+	return n.Value, n.Valid && n.Value > 0
+}
+
+// Text is a string field that the gateway may send as a number ("caller":
+// 70004) or null. Unknown shapes decode to "".
+type Text string
+
+// UnmarshalJSON never fails; see Number.
+func (t *Text) UnmarshalJSON(raw []byte) error {
+	*t = ""
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			*t = Text(s)
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		*t = Text(raw)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+// Command agentgateway_exporter exports per-agent call information from a
+// Huawei contact-center CC-Gateway as Prometheus metrics.
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/agentgateway/agentgateway_exporter/collector"
+	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/internal/logging"
+)
+
+const exporterName = "agentgateway_exporter"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New(exporterName, "Prometheus exporter for Huawei contact-center CC-Gateway call information.")
+	var (
+		configFile       = app.Flag("config.file", "Path to agents.yml.").Default("agents.yml").String()
+		configCheck      = app.Flag("config.check", "Validate the configuration file and exit.").Bool()
+		metricsPath      = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		timeoutOffset    = app.Flag("scrape.timeout-offset", "Kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
+		defaultTimeout   = app.Flag("scrape.default-timeout", "Scrape time budget when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").Duration()
+		nativeHistograms = app.Flag("histograms.native", "Also expose native histogram buckets for the call histograms.").Bool()
+		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
+		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
+		webFlags         = kingpinflag.AddFlags(app, ":10025")
+		logConfig        = logging.AddFlags(app)
+	)
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	logger, slogger := logging.New(logConfig, os.Stderr)
+
+	loadConfig := func() (*config.Config, error) { return config.LoadFile(*configFile) }
+	if *configCheck {
+		if _, err := loadConfig(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("configuration OK:", *configFile)
+		return 0
+	}
+	if *simulate {
+		sim, err := startSimulator(*simulateAgents, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot start the simulated gateway", "err", err)
+			return 1
+		}
+		defer sim.Close()
+		loadConfig = sim.load
+	}
+
+	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms})
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	reloader := config.NewReloader(loadConfig, exporter.ApplyConfig, logger, registry)
+	if err := reloader.Reload(); err != nil {
+		return 1
+	}
+	go reloadOnHangup(reloader)
+
+	handlerOptions := collector.HandlerOptions{Gatherer: registry, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout}
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, exporter.MetricsHandler(handlerOptions))
+	mux.Handle("/probe", exporter.ProbeHandler(handlerOptions))
+	mux.Handle("/-/reload", reloader.Handler())
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(landingConfig(*metricsPath))
+		if err != nil {
+			level.Error(logger).Log("err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	server := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	if err := web.ListenAndServe(server, webFlags, slogger); err != nil {
+		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// reloadOnHangup reloads on SIGHUP; a failed reload is logged and counted
+// by the reloader, and the previous configuration stays in force.
+func reloadOnHangup(reloader *config.Reloader) {
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP)
+	for range hangup {
+		_ = reloader.Reload()
+	}
+}
+
+func landingConfig(metricsPath string) web.LandingConfig {
+	return web.LandingConfig{
+		Name:        "Agent Gateway Exporter",
+		Description: "Prometheus exporter for Huawei contact-center CC-Gateway call information",
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: metricsPath, Text: "Metrics", Description: "Every configured agent, plus the exporter's own metrics"},
+			{Address: "/probe?gateway=", Text: "Probe", Description: "One gateway, or one shard of it: /probe?gateway=NAME&shard=0&shards=4"},
+		},
+	}
+}
