@@ -112,7 +112,7 @@ func newAgentState() *agentState {
 
 // record applies a new observation: counters, ended calls and the health
 // log. It is the only place state changes, under the agent's lock.
-func (s *agentState) record(obs *observation, gw *gatewayTarget, agentID string, logger log.Logger) {
+func (s *agentState) record(obs *observation, histograms *callHistograms, gatewayName, agentID string, logger log.Logger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if obs.err != nil {
@@ -121,11 +121,11 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, agentID string,
 		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
 			s.leaveCounts[leaveKey{ended.reason, ended.description}]++
 			if ended.call != nil {
-				gw.histograms.observe(ended.call)
+				histograms.observe(ended.call)
 			}
 		}
 	}
-	s.logHealthChange(obs, gw.name, agentID, logger)
+	s.logHealthChange(obs, gatewayName, agentID, logger)
 	if s.latest == nil || obs.sentAt.After(s.latest.sentAt) {
 		s.latest = obs
 	}

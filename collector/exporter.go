@@ -56,7 +56,7 @@ type gatewayTarget struct {
 	// concurrent scrapes, not per scrape.
 	slots      chan struct{}
 	limiter    *rate.Limiter
-	histograms *callHistograms
+	histograms *histogramSets
 	agents     []*agentTarget
 }
 
@@ -125,7 +125,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 		}
 	}
 	if gw.histograms == nil {
-		gw.histograms = newCallHistograms(cfg.Name, e.opts.NativeHistograms)
+		gw.histograms = &histogramSets{gateway: cfg.Name, native: e.opts.NativeHistograms}
 	}
 	if gw.httpClient == nil {
 		httpClient, err := promconfig.NewClientFromConfig(cfg.HTTPClientConfig, "agentgateway_"+cfg.Name)

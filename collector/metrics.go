@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 const namespace = "agentgateway"
 
@@ -69,6 +73,36 @@ var agentStates = []string{stateIdle, stateRinging, stateTalking, stateSignedOut
 
 // histogramBuckets put an edge on every common service-level threshold.
 var histogramBuckets = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600}
+
+// histogramSets keeps one set of call histograms per way of slicing the
+// gateway: an ended call is observed in the set of the scrape that saw it
+// end, and a scrape emits only its own set, so shards scraped as separate
+// targets never report the same observation twice.
+type histogramSets struct {
+	gateway string
+	native  bool
+
+	mu   sync.Mutex
+	sets map[Selection]*callHistograms
+}
+
+func (h *histogramSets) forSelection(sel Selection) *callHistograms {
+	key := Selection{Shard: sel.Shard, Shards: sel.Shards}
+	if key.Shards <= 1 {
+		key = Selection{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sets == nil {
+		h.sets = map[Selection]*callHistograms{}
+	}
+	set := h.sets[key]
+	if set == nil {
+		set = newCallHistograms(h.gateway, h.native)
+		h.sets[key] = set
+	}
+	return set
+}
 
 // callHistograms are real histograms, observed once per ended call and kept
 // across scrapes and reloads for as long as their gateway is configured.

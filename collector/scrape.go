@@ -91,6 +91,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 type gatewayResult struct {
 	agents       []*agentTarget
 	observations []*observation
+	histograms   *callHistograms
 	duration     time.Duration
 }
 
@@ -104,13 +105,14 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection)
 			agents = append(agents, a)
 		}
 	}
-	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents))}
+	histograms := gw.histograms.forSelection(sel)
+	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents)), histograms: histograms}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(cap(gw.slots), len(agents)) {
 		wg.Go(func() {
 			for i := range next {
-				result.observations[i] = gw.observe(ctx, e, agents[i])
+				result.observations[i] = gw.observe(ctx, e, agents[i], histograms)
 			}
 		})
 	}
@@ -125,10 +127,10 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection)
 
 // observe returns the agent's answer for this scrape: a fresh query, or,
 // with min_interval, one shared with other scrapes close in time.
-func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget) *observation {
+func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
 	minInterval := time.Duration(gw.cfg.MinInterval)
 	if minInterval <= 0 {
-		return gw.query(ctx, e, a)
+		return gw.query(ctx, e, a, histograms)
 	}
 	for {
 		a.state.mu.Lock()
@@ -141,7 +143,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 			done := make(chan struct{})
 			a.state.inFlight = done
 			a.state.mu.Unlock()
-			obs := gw.query(ctx, e, a)
+			obs := gw.query(ctx, e, a, histograms)
 			a.state.mu.Lock()
 			a.state.inFlight = nil
 			a.state.mu.Unlock()
@@ -166,20 +168,20 @@ func timedOut(sentAt time.Time, err error) *observation {
 }
 
 // query sends one request and records its outcome in the agent's state.
-func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget) *observation {
+func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
 	queued := time.Now()
 	select {
 	case gw.slots <- struct{}{}:
 	case <-ctx.Done():
 		obs := timedOut(queued, ctx.Err())
-		a.state.record(obs, gw, a.id, e.logger())
+		a.state.record(obs, histograms, gw.name, a.id, e.logger())
 		return obs
 	}
 	defer func() { <-gw.slots }()
 	if gw.limiter != nil {
 		if err := gw.limiter.Wait(ctx); err != nil {
 			obs := timedOut(queued, err)
-			a.state.record(obs, gw, a.id, e.logger())
+			a.state.record(obs, histograms, gw.name, a.id, e.logger())
 			return obs
 		}
 	}
@@ -193,7 +195,7 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget)
 		errors.As(err, &queryErr)
 		obs.err = queryErr
 	}
-	a.state.record(obs, gw, a.id, e.logger())
+	a.state.record(obs, histograms, gw.name, a.id, e.logger())
 	return obs
 }
 
@@ -210,7 +212,7 @@ func (r *gatewayResult) collect(ch chan<- prometheus.Metric, gw *gatewayTarget, 
 	ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
 	ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, r.duration.Seconds(), gw.name)
 	ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(r.agents)), gw.name)
-	gw.histograms.collect(ch)
+	r.histograms.collect(ch)
 }
 
 func collectAgent(ch chan<- prometheus.Metric, gatewayName, agentID string, obs *observation, now time.Time) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -183,28 +184,37 @@ func eventually(ctx context.Context, limit, interval time.Duration, check func()
 // waitReady waits for url to answer 200 while the child keeps running.
 func waitReady(ctx context.Context, t *testing.T, p *process, url string) {
 	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
 	err := eventually(ctx, time.Minute, 200*time.Millisecond, func() error {
 		if err := p.exited(); err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		return nil
+		_, err := httpGet(ctx, url)
+		return err
 	})
 	if err != nil {
 		t.Fatalf("%s not ready: %v", p.name, err)
 	}
+}
+
+// httpGet returns the body of a 200 answer to GET url.
+func httpGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return body, nil
 }
 
 // run executes a short command and returns its combined output.

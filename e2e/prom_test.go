@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,7 +101,8 @@ func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map
 	_ = eventually(ctx, limit, 3*time.Second, func() error {
 		for name, expr := range pending {
 			samples, qerr := p.query(ctx, expr)
-			if bad, ok := qerr.(errBadQuery); ok {
+			var bad errBadQuery
+			if errors.As(qerr, &bad) {
 				err = fmt.Errorf("%s: %s: %w", name, expr, bad)
 				return nil
 			}

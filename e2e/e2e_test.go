@@ -1,0 +1,260 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Time limits. The whole test stays well inside go test's default 10
+// minutes; rate-based panels get up to 3 minutes to have data.
+const (
+	testBudget      = 9 * time.Minute
+	dataLimit       = 3 * time.Minute
+	alertLimit      = 90 * time.Second
+	simulatedAgents = "20"
+)
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped with -short")
+	}
+	const debianHint = "Debian: apt-get install prometheus prometheus-alertmanager"
+	goBin := lookBinary(t, "the Go toolchain", "go")
+	prometheus := lookBinary(t, debianHint, "prometheus")
+	promtool := lookBinary(t, debianHint, "promtool")
+	alertmanager := lookBinary(t, debianHint, "alertmanager", "prometheus-alertmanager")
+
+	budget := testBudget
+	if deadline, ok := t.Deadline(); ok && time.Until(deadline)-30*time.Second < budget {
+		budget = time.Until(deadline) - 30*time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	t.Cleanup(cancel)
+
+	root := moduleRoot(t)
+	dir := t.TempDir()
+	rulesFile := filepath.Join(root, "prometheus", "agentgateway.rules.yml")
+	alertsFile := filepath.Join(root, "prometheus", "agentgateway.alerts.yml")
+
+	exporterBin := goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter"))
+	simBin := goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim"))
+
+	// The simulated gateway writes an agents.yml that points at itself.
+	agentsFile := filepath.Join(dir, "agents.yml")
+	simAddr := freeAddr(t)
+	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents, "--write-config="+agentsFile)
+	if err := eventually(ctx, 30*time.Second, 100*time.Millisecond, func() error {
+		if err := sim.exited(); err != nil {
+			return err
+		}
+		if fi, err := os.Stat(agentsFile); err != nil || fi.Size() == 0 {
+			return fmt.Errorf("%s not written yet", agentsFile)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	exporterAddr := freeAddr(t)
+	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
+	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
+
+	amAddr := freeAddr(t)
+	amConfig := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amConfig, `route:
+  receiver: blackhole
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: blackhole
+`)
+	am := start(ctx, t, dir, alertmanager, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "alertmanager"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	waitReady(ctx, t, am, "http://"+amAddr+"/-/ready")
+
+	// The shipped alert rules wait minutes before firing; a copy with
+	// "for: 0s" lets the test see them fire at once.
+	alerts, err := os.ReadFile(alertsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fastAlerts := filepath.Join(dir, "alerts-for-0s.yml")
+	writeFile(t, fastAlerts, string(shortFor(alerts, "0s")))
+
+	promAddr := freeAddr(t)
+	promConfig := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, promConfig, fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - %q
+  - %q
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: agentgateway
+    static_configs:
+      - targets: [%q]
+`, rulesFile, fastAlerts, amAddr, exporterAddr))
+	if out, err := run(ctx, nil, promtool, "check", "config", promConfig); err != nil {
+		t.Fatalf("promtool check config on the test's configuration: %v\n%s", err, out)
+	}
+	prom := start(ctx, t, dir, prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
+	waitReady(ctx, t, prom, "http://"+promAddr+"/-/ready")
+	api := promAPI{base: "http://" + promAddr, client: &http.Client{Timeout: 10 * time.Second}}
+
+	t.Run("promtool", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"check", "rules", rulesFile, alertsFile},
+			{"check", "config", filepath.Join(root, "examples", "prometheus.yml")},
+		} {
+			if out, err := run(ctx, nil, promtool, args...); err != nil {
+				t.Errorf("%v\n%s", err, out)
+			}
+		}
+		tests, _ := filepath.Glob(filepath.Join(root, "prometheus", "tests", "*.yml"))
+		if out, err := run(ctx, nil, promtool, append([]string{"test", "rules"}, tests...)...); err != nil {
+			t.Errorf("%v\n%s", err, out)
+		}
+		metrics, err := httpGet(ctx, "http://"+exporterAddr+"/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := run(ctx, metrics, promtool, "check", "metrics"); err != nil {
+			t.Errorf("promtool check metrics on a live scrape: %v\n%s", err, out)
+		}
+	})
+
+	// The gateway the simulator runs, as Prometheus sees it.
+	var gateway string
+	if err := eventually(ctx, 30*time.Second, time.Second, func() error {
+		names, err := api.labelValues(ctx, "gateway", "agentgateway_gateway_up")
+		if err != nil {
+			return err
+		}
+		if len(names) != 1 {
+			return fmt.Errorf("want one gateway, Prometheus has %q", names)
+		}
+		gateway = names[0]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("simulated gateway %q", gateway)
+
+	t.Run("dashboard", func(t *testing.T) {
+		board, err := loadDashboard(filepath.Join(root, "grafana", "agentgateway.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Grafana's built-in variables, at values a dashboard over a few
+		// hours of 1s scrapes would get; the template variables at "All".
+		vars := map[string]string{"__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
+		for _, v := range board.Templating.List {
+			if v.Type == "query" {
+				vars[v.Name] = v.AllValue
+			}
+		}
+		for _, v := range board.Templating.List {
+			if v.Type != "query" {
+				continue
+			}
+			m := labelValuesCall.FindStringSubmatch(v.Definition)
+			if m == nil {
+				t.Errorf("variable %s: %q is not a label_values query", v.Name, v.Definition)
+				continue
+			}
+			values, err := api.labelValues(ctx, m[2], expand(m[1], vars))
+			if err != nil || len(values) == 0 {
+				t.Errorf("variable %s (%s): no values (%v)", v.Name, v.Definition, err)
+			}
+		}
+		queries := board.queries(vars)
+		if len(queries) == 0 {
+			t.Fatal("the dashboard has no queries")
+		}
+		missing, err := api.untilData(ctx, dataLimit, queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(missing) > 0 {
+			t.Errorf("%d of %d dashboard queries returned no data within %v:\n  %s",
+				len(missing), len(queries), dataLimit, strings.Join(missing, "\n  "))
+		} else {
+			t.Logf("all %d dashboard queries returned data", len(queries))
+		}
+	})
+
+	t.Run("recording rules", func(t *testing.T) {
+		names, err := recordedNames(rulesFile)
+		if err != nil || len(names) == 0 {
+			t.Fatalf("no recording rules read from %s: %v", rulesFile, err)
+		}
+		queries := map[string]string{}
+		for _, name := range names {
+			queries[name] = name
+		}
+		missing, err := api.untilData(ctx, dataLimit, queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(missing) > 0 {
+			t.Errorf("%d of %d recording rules produced no series within %v:\n  %s",
+				len(missing), len(names), dataLimit, strings.Join(missing, "\n  "))
+		} else {
+			t.Logf("all %d recording rules produced series", len(names))
+		}
+	})
+
+	t.Run("gateway down alert", func(t *testing.T) {
+		sim.kill()
+		amAPI := "http://" + amAddr + "/api/v2/alerts?" + url.Values{"filter": {`alertname="AgentGatewayDown"`}}.Encode()
+		err := eventually(ctx, alertLimit, time.Second, func() error {
+			var alerts []struct {
+				Labels map[string]string `json:"labels"`
+				Status struct {
+					State string `json:"state"`
+				} `json:"status"`
+			}
+			body, err := httpGet(ctx, amAPI)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(body, &alerts); err != nil {
+				return err
+			}
+			for _, a := range alerts {
+				if a.Labels["gateway"] == gateway && a.Status.State == "active" {
+					return nil
+				}
+			}
+			return fmt.Errorf("Alertmanager has %d AgentGatewayDown alerts, none active for gateway %q", len(alerts), gateway)
+		})
+		if err != nil {
+			firing, _ := api.query(ctx, `ALERTS{alertname="AgentGatewayDown"}`)
+			up, _ := api.query(ctx, `agentgateway_gateway_up`)
+			t.Fatalf("%v (Prometheus: ALERTS %v, agentgateway_gateway_up %v)", err, firing, up)
+		}
+		t.Logf("AgentGatewayDown for %q arrived in Alertmanager", gateway)
+	})
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
