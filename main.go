@@ -73,12 +73,7 @@ func run(args []string) int {
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms})
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		versioncollector.NewCollector(exporterName),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	registry := ownRegistry()
 	reloader := config.NewReloader(loadConfig, exporter.ApplyConfig, logger, registry)
 	if err := reloader.Reload(); err != nil {
 		return 1
@@ -112,6 +107,18 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// ownRegistry holds the exporter's own metrics: build info, Go runtime and
+// process; the reloader adds its own.
+func ownRegistry() *prometheus.Registry {
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return registry
 }
 
 // reloadOnHangup reloads on SIGHUP; a failed reload is logged and counted

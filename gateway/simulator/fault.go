@@ -22,7 +22,8 @@ const (
 	FaultGarbage
 	// FaultTruncated announces the full length of the normal answer, sends half of it and closes the connection.
 	FaultTruncated
-	// FaultReset takes over the connection and resets it (TCP RST) without answering.
+	// FaultReset takes over the connection and resets it (TCP RST) without answering. A client may
+	// silently retry a GET that failed on a reused connection, so a fault with Count 1 can go unseen.
 	FaultReset
 	// FaultHang never answers; the request ends when the client gives up or the server closes.
 	FaultHang

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/agentgateway/agentgateway_exporter/collector"
+	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
+)
+
+// TestReadmeDocumentsEveryMetric keeps the README's metric table and the
+// exporter's output in step, both ways, and lints the whole output.
+func TestReadmeDocumentsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(agentgateway_[a-z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		documented[m[1]] = true
+	}
+	if len(documented) < 10 {
+		t.Fatalf("found only %d metrics in the README table", len(documented))
+	}
+
+	emitted := scrapeSimulatedFamilies(t)
+	for name := range emitted {
+		if strings.HasPrefix(name, "agentgateway_") && !documented[name] {
+			t.Errorf("metric %s is exported but not in the README table", name)
+		}
+	}
+	for name := range documented {
+		if !emitted[name] {
+			t.Errorf("metric %s is in the README table but was not exported", name)
+		}
+	}
+}
+
+// scrapeSimulatedFamilies runs the exporter against a simulated gateway
+// long enough (on a fake clock) for calls to end, with one failing agent,
+// and returns the metric names of the last scrape.
+func scrapeSimulatedFamilies(t *testing.T) map[string]bool {
+	t.Helper()
+	clock := simulator.NewManualClock(time.Unix(1_700_000_000, 0))
+	sim, err := simulator.Start("127.0.0.1:0", simulator.Options{Agents: 10, Seed: 7, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.SetRetcode("1010", "100-006")
+
+	registry := ownRegistry()
+	exporter := collector.New(collector.Options{Now: clock.Now})
+	load := func() (*config.Config, error) { return config.Load(sim.ConfigYAML(true), "simulated gateway") }
+	if err := config.NewReloader(load, exporter.ApplyConfig, log.NewNopLogger(), registry).Reload(); err != nil {
+		t.Fatal(err)
+	}
+	handler := exporter.MetricsHandler(collector.HandlerOptions{Gatherer: registry, DefaultTimeout: 5 * time.Second})
+
+	var body string
+	for range 40 {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(context.Background()))
+		body = rec.Body.String()
+		clock.Advance(15 * time.Second)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*dto.MetricFamily
+	for _, mf := range families {
+		all = append(all, mf)
+	}
+	problems, err := promlint.NewWithMetricFamilies(all).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "agentgateway_") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
+	}
+	names := map[string]bool{}
+	var list []string
+	for name := range families {
+		names[name] = true
+		list = append(list, name)
+	}
+	sort.Strings(list)
+	t.Logf("exported: %s", strings.Join(list, " "))
+	return names
+}
