@@ -106,3 +106,22 @@ func scrapeSimulatedFamilies(t *testing.T) map[string]bool {
 	t.Logf("exported: %s", strings.Join(list, " "))
 	return names
 }
+
+// TestExampleConfigWorksWithTheSimulator: the shipped agents.yml loads and
+// its Guids are the ones the simulator issues for seed 1, as its comment
+// promises.
+func TestExampleConfigWorksWithTheSimulator(t *testing.T) {
+	cfg, err := config.LoadFile("agents.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents := cfg.Gateways[0].Agents
+	if len(agents) == 0 {
+		t.Fatal("example has no agents")
+	}
+	for _, agent := range agents {
+		if want := simulator.Guid(1, agent.ID); string(agent.GUID) != want {
+			t.Errorf("agent %s: Guid does not match the simulator's seed-1 Guid", agent.ID)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type simulation struct {
 }
 
 func startSimulator(agents int, logger log.Logger) (*simulation, error) {
-	server, err := simulator.Start("127.0.0.1:0", simulator.Options{Agents: agents, Seed: time.Now().UnixNano()})
+	server, err := simulator.Start("127.0.0.1:0", simulator.Options{Agents: agents, Seed: time.Now().UnixNano(), Quirks: simulator.MixQuirks()})
 	if err != nil {
 		return nil, err
 	}

@@ -224,7 +224,11 @@ func (c *Config) validate(name, dir string) error {
 func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) error {
 	u, err := url.Parse(gw.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fail(gw.line, "gateway %q: url %q is not an http(s) URL with a host", gw.Name, gw.URL)
+		shown := gw.URL
+		if err == nil {
+			shown = u.Redacted() // a password in the URL stays out of logs and reload answers
+		}
+		return fail(gw.line, "gateway %q: url %q is not an http(s) URL with a host", gw.Name, shown)
 	}
 	gw.BaseURL = u
 	if gw.Timeout == 0 {
@@ -288,12 +292,29 @@ func validAgentID(id string) bool {
 	return err == nil && n >= MinAgentID && n <= MaxAgentID
 }
 
+// maxGUIDFileBytes bounds what is read of a guid_file: a Guid is about
+// fifty bytes, and a path naming something else must not be read whole.
+const maxGUIDFileBytes = 4 << 10
+
 // ReadGUIDFile reads a Guid file: the Guid alone, surrounding white space
-// ignored. The error never contains the file's content.
+// ignored. Only a regular file of at most a few kilobytes is read, so a
+// path naming a device, a pipe or a log file fails instead of blocking or
+// filling memory. The error never contains the file's content.
 func ReadGUIDFile(path string) (string, error) {
-	content, err := os.ReadFile(path)
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return "", fmt.Errorf("guid_file %s is not a regular file", path)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("guid_file: %w", err)
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, maxGUIDFileBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("guid_file: %w", err)
+	}
+	if len(content) > maxGUIDFileBytes {
+		return "", fmt.Errorf("guid_file %s is larger than %d bytes", path, maxGUIDFileBytes)
 	}
 	guid := string(bytes.TrimSpace(content))
 	if guid == "" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Time limits. The whole test stays well inside go test's default 10
@@ -20,6 +22,7 @@ const (
 	dataLimit       = 3 * time.Minute
 	alertLimit      = 90 * time.Second
 	simulatedAgents = "20"
+	signedOutAgent  = "99999"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -62,6 +65,11 @@ func TestEndToEnd(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+
+	// One agent the gateway does not know, as in a real agents.yml that
+	// lists someone who has not signed in: the failure panels and the
+	// session alert then have something to show whatever the simulator does.
+	addSignedOutAgent(t, agentsFile, signedOutAgent)
 
 	exporterAddr := freeAddr(t)
 	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
@@ -219,37 +227,85 @@ scrape_configs:
 		}
 	})
 
+	t.Run("session lost alert", func(t *testing.T) {
+		want := map[string]string{"gateway": gateway, "agent_id": signedOutAgent}
+		if err := waitAlert(ctx, api, amAddr, "AgentGatewayAgentSessionLost", want); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("AgentGatewayAgentSessionLost for agent %s arrived in Alertmanager", signedOutAgent)
+	})
+
 	t.Run("gateway down alert", func(t *testing.T) {
 		sim.kill()
-		amAPI := "http://" + amAddr + "/api/v2/alerts?" + url.Values{"filter": {`alertname="AgentGatewayDown"`}}.Encode()
-		err := eventually(ctx, alertLimit, time.Second, func() error {
-			var alerts []struct {
-				Labels map[string]string `json:"labels"`
-				Status struct {
-					State string `json:"state"`
-				} `json:"status"`
-			}
-			body, err := httpGet(ctx, amAPI)
-			if err != nil {
-				return err
-			}
-			if err := json.Unmarshal(body, &alerts); err != nil {
-				return err
-			}
-			for _, a := range alerts {
-				if a.Labels["gateway"] == gateway && a.Status.State == "active" {
-					return nil
-				}
-			}
-			return fmt.Errorf("Alertmanager has %d AgentGatewayDown alerts, none active for gateway %q", len(alerts), gateway)
-		})
-		if err != nil {
-			firing, _ := api.query(ctx, `ALERTS{alertname="AgentGatewayDown"}`)
-			up, _ := api.query(ctx, `agentgateway_gateway_up`)
-			t.Fatalf("%v (Prometheus: ALERTS %v, agentgateway_gateway_up %v)", err, firing, up)
+		if err := waitAlert(ctx, api, amAddr, "AgentGatewayDown", map[string]string{"gateway": gateway}); err != nil {
+			t.Fatal(err)
 		}
 		t.Logf("AgentGatewayDown for %q arrived in Alertmanager", gateway)
 	})
+}
+
+// waitAlert waits until Alertmanager holds an active alert of that name
+// with the wanted labels; on failure it says what Prometheus made of it.
+func waitAlert(ctx context.Context, api promAPI, amAddr, name string, want map[string]string) error {
+	amURL := "http://" + amAddr + "/api/v2/alerts?" + url.Values{"filter": {fmt.Sprintf("alertname=%q", name)}}.Encode()
+	err := eventually(ctx, alertLimit, time.Second, func() error {
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				State string `json:"state"`
+			} `json:"status"`
+		}
+		body, err := httpGet(ctx, amURL)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &alerts); err != nil {
+			return err
+		}
+	next:
+		for _, a := range alerts {
+			for k, v := range want {
+				if a.Labels[k] != v {
+					continue next
+				}
+			}
+			if a.Status.State == "active" {
+				return nil
+			}
+		}
+		return fmt.Errorf("Alertmanager has %d %s alerts, none active with %v", len(alerts), name, want)
+	})
+	if err != nil {
+		inProm, _ := api.query(ctx, fmt.Sprintf("ALERTS{alertname=%q}", name))
+		return fmt.Errorf("%w (Prometheus' ALERTS: %v)", err, inProm)
+	}
+	return nil
+}
+
+// addSignedOutAgent appends an agent with a Guid nobody issued to the first
+// gateway of an agents.yml.
+func addSignedOutAgent(t *testing.T, path, id string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	gateways, _ := cfg["gateways"].([]any)
+	if len(gateways) == 0 {
+		t.Fatalf("%s: no gateways", path)
+	}
+	gw, _ := gateways[0].(map[string]any)
+	agents, _ := gw["agents"].([]any)
+	gw["agents"] = append(agents, map[string]any{"id": id, "guid": "00000000-0000-0000-0000-000000000000.AgentGateway0"})
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, string(out))
 }
 
 func writeFile(t *testing.T, path, content string) {

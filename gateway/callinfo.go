@@ -100,6 +100,9 @@ func DecodeAnswer(body []byte) (*Answer, error) {
 	if !isObject(body) {
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrEnvelope)
 	}
+	if tooDeep(body) {
+		return nil, fmt.Errorf("%w: nested more than %d levels deep", ErrEnvelope, maxNesting)
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
@@ -111,7 +114,7 @@ func DecodeAnswer(body []byte) (*Answer, error) {
 	if answer.Retcode != RetcodeSuccess {
 		return answer, nil
 	}
-	call, err := decodeResult(env.Result)
+	call, err := decodeResult(env.Result, true)
 	if err != nil {
 		return nil, err
 	}
@@ -119,24 +122,28 @@ func DecodeAnswer(body []byte) (*Answer, error) {
 	return answer, nil
 }
 
-func decodeResult(raw json.RawMessage) (*CallInfo, error) {
+// decodeResult decodes the result of a successful answer. A list is
+// accepted only at the top (listOK) and only its first element is copied,
+// so neither nested nor long lists can make decoding cost more than a
+// small multiple of the body.
+func decodeResult(raw json.RawMessage, listOK bool) (*CallInfo, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0, bytes.Equal(raw, []byte("null")), bytes.Equal(raw, []byte(`""`)):
 		return nil, nil
+	case raw[0] == '[' && !listOK:
+		return nil, fmt.Errorf("%w: result list inside a list", ErrEnvelope)
 	case raw[0] == '[':
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
+		first, more, err := firstOfList(raw)
+		switch {
+		case err != nil:
 			return nil, fmt.Errorf("%w: result list: %w", ErrEnvelope, err)
-		}
-		switch len(list) {
-		case 0:
+		case more:
+			return nil, fmt.Errorf("%w: result list has more than one call", ErrEnvelope)
+		case first == nil:
 			return nil, nil
-		case 1:
-			return decodeResult(list[0])
-		default:
-			return nil, fmt.Errorf("%w: result list has %d calls, expected at most one", ErrEnvelope, len(list))
 		}
+		return decodeResult(first, false)
 	case raw[0] == '{':
 		var call CallInfo
 		if err := json.Unmarshal(raw, &call); err != nil {
@@ -151,6 +158,22 @@ func decodeResult(raw json.RawMessage) (*CallInfo, error) {
 	}
 }
 
+// firstOfList returns the first element of a JSON array (nil when it is
+// empty) and whether more follow, without decoding the rest.
+func firstOfList(raw []byte) (first json.RawMessage, more bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil, false, err
+	}
+	if !dec.More() {
+		return nil, false, nil
+	}
+	if err := dec.Decode(&first); err != nil {
+		return nil, false, err
+	}
+	return first, dec.More(), nil
+}
+
 // identifiable tells a real call from an empty or placeholder object.
 func (c *CallInfo) identifiable() bool {
 	if c.CallID != "" {
@@ -159,6 +182,35 @@ func (c *CallInfo) identifiable() bool {
 	for _, n := range []Number{c.BeginTime, c.EndTime, c.Trace.WaitBeginTime, c.Trace.AnswerBeginTime, c.Trace.TalkBeginTime} {
 		if _, ok := n.Positive(); ok {
 			return true
+		}
+	}
+	return false
+}
+
+// maxNesting bounds how deep a body may nest. A real answer is three
+// levels deep; encoding/json's memory grows with the depth.
+const maxNesting = 32
+
+// tooDeep reports whether body nests objects and arrays deeper than
+// maxNesting, counting brackets outside strings.
+func tooDeep(body []byte) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString:
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxNesting {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
 		}
 	}
 	return false

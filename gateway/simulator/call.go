@@ -11,15 +11,15 @@ type Phase uint8
 const (
 	// PhaseUnset lets SetCall derive the phase from the times that are set (talking when none is).
 	PhaseUnset Phase = iota
-	// PhaseIdle, given to SetCall, makes the agent idle with the call as its previous call.
+	// PhaseIdle is only for SetCall: the agent is idle and the call is its previous call.
 	PhaseIdle
-	// PhaseQueued: the call waits in the skill queue (trace.waitBeginTime).
+	// PhaseQueued is a call waiting in the skill queue (trace.waitBeginTime).
 	PhaseQueued
-	// PhaseRinging: the call is offered to the agent (answerBeginTime, waitEndTime, begintime).
+	// PhaseRinging is a call offered to the agent (answerBeginTime, waitEndTime, begintime).
 	PhaseRinging
-	// PhaseTalking: the agent talks to the customer (talkBeginTime, answerEndTime).
+	// PhaseTalking is a call in conversation (talkBeginTime, answerEndTime).
 	PhaseTalking
-	// PhaseEnded: the call is over (endtime, leaveReason) but still reported as the current call.
+	// PhaseEnded is a call that is over (endtime, leaveReason); as the current call it stands for wrap-up.
 	PhaseEnded
 )
 
@@ -78,9 +78,6 @@ type Call struct {
 	// key feeds the seeded choices made while rendering (quirk mix, missing keys).
 	key uint64
 }
-
-// talked reports whether the call reached the talk phase.
-func (c *Call) talked() bool { return !c.TalkBegin.IsZero() }
 
 // at returns the call as seen at now: times after now are not known yet, and the phase follows.
 func (c Call) at(now time.Time) Call {
@@ -141,16 +138,18 @@ func completeManual(c Call, now time.Time, vdnID int, key uint64) Call {
 			phase = PhaseTalking
 		}
 	}
-	// Times of phases the call has not reached would contradict the phase asked for.
-	switch phase {
-	case PhaseQueued:
-		c.WaitEnd, c.AnswerBegin, c.AnswerEnd, c.TalkBegin, c.TalkEnd, c.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	case PhaseRinging:
-		c.AnswerEnd, c.TalkBegin, c.TalkEnd, c.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	case PhaseTalking:
-		c.TalkEnd, c.End = time.Time{}, time.Time{}
-	}
 	ended := phase == PhaseEnded || phase == PhaseIdle
+	// Times of phases the call has not reached would contradict the phase asked for.
+	var unset time.Time
+	if phase == PhaseQueued {
+		c.WaitEnd, c.AnswerBegin = unset, unset
+	}
+	if phase == PhaseQueued || phase == PhaseRinging {
+		c.AnswerEnd, c.TalkBegin = unset, unset
+	}
+	if !ended {
+		c.TalkEnd, c.End = unset, unset
+	}
 	if ended && c.End.IsZero() {
 		c.End = now
 	}

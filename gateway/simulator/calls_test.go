@@ -478,6 +478,9 @@ func TestMixQuirksVaryBetweenCalls(t *testing.T) {
 		clock.Set(testStart.Add(time.Duration(step) * 97 * time.Second))
 		for _, id := range s.AgentIDs() {
 			r := queryAgent(t, s, id, true)
+			if !json.Valid(r.raw) {
+				t.Fatalf("agent %s: invalid JSON %s", id, r.raw)
+			}
 			if v, _ := lookup(r.body, "retcode"); v == "0" {
 				stringRetcode++
 			} else if v == json.Number("0") {

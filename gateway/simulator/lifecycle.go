@@ -38,7 +38,7 @@ type lifecycle struct {
 
 func newLifecycle(o Options) lifecycle {
 	l := lifecycle{
-		seed:         uint64(o.Seed),
+		seed:         bits(o.Seed),
 		idle:         o.IdleMean.Milliseconds(),
 		queue:        o.QueueMean.Milliseconds(),
 		ring:         o.RingMean.Milliseconds(),
@@ -63,10 +63,10 @@ func (l *lifecycle) windowOf(now time.Time) int64 {
 }
 
 // windowCalls generates the calls of one agent in window w, in order.
-func (l *lifecycle) windowCalls(agentNum uint64, w int64) []Call {
+func (l *lifecycle) windowCalls(agentNum int, w int64) []Call {
 	start := w * l.windowMillis
 	end := start + l.windowMillis
-	gaps := newDrawer(l.seed, purposeWindow, agentNum, uint64(w))
+	gaps := newDrawer(l.seed, purposeWindow, bits(int64(agentNum)), bits(w))
 	// A first gap drawn from 0..2×mean keeps agents from starting calls in step at every window edge.
 	begin := start + minCallSpacingMillis + gaps.spread(l.idle, 1)
 	calls := make([]Call, 0, callsPerWindow*2)
@@ -103,8 +103,8 @@ var (
 )
 
 // generate draws call i of window w starting (queueing) at beginMillis.
-func (l *lifecycle) generate(agentNum uint64, w int64, i int, beginMillis int64) Call {
-	key := hashOf(l.seed, purposeCall, agentNum, uint64(w), uint64(i))
+func (l *lifecycle) generate(agentNum int, w int64, i int, beginMillis int64) Call {
+	key := hashOf(l.seed, purposeCall, bits(int64(agentNum)), bits(w), bits(int64(i)))
 	d := drawer{state: key}
 
 	media := d.pick(mediaTypeWeights)
@@ -143,7 +143,7 @@ func (l *lifecycle) generate(agentNum uint64, w int64, i int, beginMillis int64)
 	case outbound:
 		caller, called = access, customer
 	case feature == 6:
-		caller, called = strconv.FormatUint(agentNum+1+uint64(d.intn(50)), 10), strconv.FormatUint(agentNum, 10)
+		caller, called = strconv.Itoa(agentNum+1+d.intn(50)), strconv.Itoa(agentNum)
 	}
 	trunk := noTrunk
 	if media == 5 && feature != 6 {

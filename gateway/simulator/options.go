@@ -121,9 +121,9 @@ type Options struct {
 
 	// BadGuidRetcode answers a wrong or missing Guid, and an agent that is not configured
 	// (default "100-006"; the documentation allows "000-003" too).
-	BadGuidRetcode string
+	BadGuidRetcode string //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 	// StaleGuidRetcode answers a Guid that RotateGuid replaced (default "000-003").
-	StaleGuidRetcode string
+	StaleGuidRetcode string //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 	// RequireContentType answers 000-006 when the request does not say application/json,
 	// which the documentation calls mandatory and some clients omit.
 	RequireContentType bool
@@ -142,22 +142,22 @@ type Options struct {
 const (
 	minAgentID = 101
 
-	retcodeOK             = "0"
-	retcodeBadParameter   = "000-002"
-	retcodeNoPermission   = "000-003"
-	retcodeBadMessage     = "000-006"
-	retcodeRepeated       = "000-007"
-	retcodeNotSignedIn    = "100-006"
-	defaultMaxAgentID     = 999999
-	defaultAgents         = 40
-	defaultFirstAgentID   = 1001
-	defaultVDNID          = 1
-	defaultFlowWindow     = 2 * time.Second
-	defaultIdleMean       = 40 * time.Second
-	defaultQueueMean      = 8 * time.Second
-	defaultRingMean       = 6 * time.Second
-	defaultTalkMean       = 65 * time.Second
-	defaultWrapUpMean     = 4 * time.Second
+	retcodeOK              = "0"
+	retcodeBadParameter    = "000-002"
+	retcodeNoPermission    = "000-003"
+	retcodeBadMessage      = "000-006"
+	retcodeRepeated        = "000-007"
+	retcodeNotSignedIn     = "100-006"
+	defaultMaxAgentID      = 999999
+	defaultAgents          = 40
+	defaultFirstAgentID    = 1001
+	defaultVDNID           = 1
+	defaultFlowWindow      = 2 * time.Second
+	defaultIdleMean        = 40 * time.Second
+	defaultQueueMean       = 8 * time.Second
+	defaultRingMean        = 6 * time.Second
+	defaultTalkMean        = 65 * time.Second
+	defaultWrapUpMean      = 4 * time.Second
 	defaultFaultHTTPStatus = 502
 )
 

@@ -18,33 +18,33 @@ func TestErrorAnswers(t *testing.T) {
 		guid    func(s *Simulator) string
 		want    string
 	}{
-		{name: "right guid", agentID: "1001", guid: ownGuid("1001"), want: "0"},
-		{name: "missing guid", agentID: "1001", guid: fixedGuid(""), want: "100-006"},
-		{name: "wrong guid", agentID: "1001", guid: fixedGuid("00000000-0000-4000-8000-000000000000.AgentGateway0"), want: "100-006"},
-		{name: "another agent's guid", agentID: "1001", guid: ownGuid("1002"), want: "100-006"},
+		{name: "right guid", agentID: "1001", guid: ownGUID("1001"), want: "0"},
+		{name: "missing guid", agentID: "1001", guid: fixedGUID(""), want: "100-006"},
+		{name: "wrong guid", agentID: "1001", guid: fixedGUID("00000000-0000-4000-8000-000000000000.AgentGateway0"), want: "100-006"},
+		{name: "another agent's guid", agentID: "1001", guid: ownGUID("1002"), want: "100-006"},
 		{name: "wrong guid answered 000-003 when configured", opts: Options{BadGuidRetcode: "000-003"},
-			agentID: "1001", guid: fixedGuid("nope"), want: "000-003"},
-		{name: "unknown agent", agentID: "2001", guid: ownGuid("1001"), want: "100-006"},
+			agentID: "1001", guid: fixedGUID("nope"), want: "000-003"},
+		{name: "unknown agent", agentID: "2001", guid: ownGUID("1001"), want: "100-006"},
 		{name: "unknown agent answered 000-003 when configured", opts: Options{BadGuidRetcode: "000-003"},
-			agentID: "2001", guid: ownGuid("1001"), want: "000-003"},
-		{name: "signed out", setup: func(s *Simulator) { s.SignOut("1001") }, agentID: "1001", guid: ownGuid("1001"), want: "100-006"},
+			agentID: "2001", guid: ownGUID("1001"), want: "000-003"},
+		{name: "signed out", setup: func(s *Simulator) { s.SignOut("1001") }, agentID: "1001", guid: ownGUID("1001"), want: "100-006"},
 		{name: "signed out and in again", setup: func(s *Simulator) { s.SignOut("1001"); s.SignIn("1001") },
-			agentID: "1001", guid: ownGuid("1001"), want: "0"},
+			agentID: "1001", guid: ownGUID("1001"), want: "0"},
 		{name: "signed out even with BadGuidRetcode 000-003", opts: Options{BadGuidRetcode: "000-003"},
-			setup: func(s *Simulator) { s.SignOut("1001") }, agentID: "1001", guid: ownGuid("1001"), want: "100-006"},
-		{name: "set retcode", setup: func(s *Simulator) { s.SetRetcode("1001", "100-007") }, agentID: "1001", guid: ownGuid("1001"), want: "100-007"},
+			setup: func(s *Simulator) { s.SignOut("1001") }, agentID: "1001", guid: ownGUID("1001"), want: "100-006"},
+		{name: "set retcode", setup: func(s *Simulator) { s.SetRetcode("1001", "100-007") }, agentID: "1001", guid: ownGUID("1001"), want: "100-007"},
 		{name: "retcode cleared", setup: func(s *Simulator) { s.SetRetcode("1001", "105-005"); s.SetRetcode("1001", "") },
-			agentID: "1001", guid: ownGuid("1001"), want: "0"},
+			agentID: "1001", guid: ownGUID("1001"), want: "0"},
 		{name: "retcode of one agent only", setup: func(s *Simulator) { s.SetRetcode("1002", "100-007") },
-			agentID: "1001", guid: ownGuid("1001"), want: "0"},
-		{name: "non-digit agent id", agentID: "10a1", guid: ownGuid("1001"), want: "000-002"},
-		{name: "empty agent id", agentID: "", guid: ownGuid("1001"), want: "000-002"},
-		{name: "agent id below 101", agentID: "100", guid: ownGuid("1001"), want: "000-002"},
-		{name: "agent id above 999999", agentID: "1000000", guid: ownGuid("1001"), want: "000-002"},
-		{name: "negative agent id", agentID: "-1001", guid: ownGuid("1001"), want: "000-002"},
-		{name: "old gateway range: 60000 refused", opts: Options{MaxAgentID: 59999}, agentID: "60000", guid: ownGuid("1001"), want: "000-002"},
-		{name: "old gateway range: 59999 unknown", opts: Options{MaxAgentID: 59999}, agentID: "59999", guid: ownGuid("1001"), want: "100-006"},
-		{name: "largest accepted id is unknown, not refused", agentID: "999999", guid: ownGuid("1001"), want: "100-006"},
+			agentID: "1001", guid: ownGUID("1001"), want: "0"},
+		{name: "non-digit agent id", agentID: "10a1", guid: ownGUID("1001"), want: "000-002"},
+		{name: "empty agent id", agentID: "", guid: ownGUID("1001"), want: "000-002"},
+		{name: "agent id below 101", agentID: "100", guid: ownGUID("1001"), want: "000-002"},
+		{name: "agent id above 999999", agentID: "1000000", guid: ownGUID("1001"), want: "000-002"},
+		{name: "negative agent id", agentID: "-1001", guid: ownGUID("1001"), want: "000-002"},
+		{name: "old gateway range: 60000 refused", opts: Options{MaxAgentID: 59999}, agentID: "60000", guid: ownGUID("1001"), want: "000-002"},
+		{name: "old gateway range: 59999 unknown", opts: Options{MaxAgentID: 59999}, agentID: "59999", guid: ownGUID("1001"), want: "100-006"},
+		{name: "largest accepted id is unknown, not refused", agentID: "999999", guid: ownGUID("1001"), want: "100-006"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,11 +76,11 @@ func TestErrorAnswers(t *testing.T) {
 	}
 }
 
-func ownGuid(agentID string) func(*Simulator) string {
+func ownGUID(agentID string) func(*Simulator) string {
 	return func(s *Simulator) string { return s.Guid(agentID) }
 }
 
-func fixedGuid(guid string) func(*Simulator) string {
+func fixedGUID(guid string) func(*Simulator) string {
 	return func(*Simulator) string { return guid }
 }
 

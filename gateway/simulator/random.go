@@ -8,7 +8,7 @@ package simulator
 const (
 	purposeWindow uint64 = iota + 1
 	purposeCall
-	purposeGuid
+	purposeGUID
 	purposeQuirk
 	purposeLastCallKey
 	purposeNoCall
@@ -21,6 +21,11 @@ func mix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// bits turns a signed number into a hash input. Wrapping is intended: the sign is one more bit to mix.
+func bits(x int64) uint64 {
+	return uint64(x) //nolint:gosec // reinterpreting the bits, not converting a quantity
 }
 
 func hashOf(parts ...uint64) uint64 {
@@ -57,7 +62,8 @@ func (d *drawer) next() uint64 {
 // float returns a number in [0, 1).
 func (d *drawer) float() float64 { return float64(d.next()>>11) / (1 << 53) }
 
-func (d *drawer) intn(n int) int { return int(d.next() % uint64(n)) }
+// intn returns a number in [0, n).
+func (d *drawer) intn(n int) int { return int(d.float() * float64(n)) }
 
 // chance is true with probability percent/100.
 func (d *drawer) chance(percent int) bool { return d.intn(100) < percent }

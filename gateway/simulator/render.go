@@ -148,9 +148,11 @@ const (
 	keyZero
 )
 
-// The keys the documentation marks as unavailable for the previous call, in the order they are written.
+// unavailableKey names a key the documentation marks as unavailable for the previous call.
+type unavailableKey uint64
+
 const (
-	lastKeyWaitEnd = iota
+	lastKeyWaitEnd unavailableKey = iota
 	lastKeyAnswerEnd
 	lastKeyTalkEnd
 	lastKeyLeaveReason
@@ -160,7 +162,7 @@ const (
 type callRenderer struct {
 	opts       *Options
 	now        time.Time
-	agentNum   uint64
+	agentNum   int
 	quoted     bool // numbers as strings
 	emptyTimes bool
 	previous   bool // this is the previous call, not the current one
@@ -168,7 +170,7 @@ type callRenderer struct {
 
 // successBody answers with the given call (nil: no call). previous marks the call as the previous one.
 // idleKey identifies the idle period when there is no call, to keep a mixed choice stable within it.
-func successBody(opts *Options, now time.Time, agentNum uint64, call *Call, previous bool, idleKey uint64) []byte {
+func successBody(opts *Options, now time.Time, agentNum int, call *Call, previous bool, idleKey uint64) []byte {
 	key := idleKey
 	if call != nil {
 		key = call.key
@@ -218,7 +220,7 @@ func writeNoCallResult(w *jsonWriter, choice NoCallResult, idleKey uint64) {
 	}
 }
 
-func (r *callRenderer) shapeOf(c *Call, lastKey int) keyShape {
+func (r *callRenderer) shapeOf(c *Call, lastKey unavailableKey) keyShape {
 	if !r.previous {
 		return keyPresent
 	}
@@ -255,7 +257,7 @@ func (r *callRenderer) time(w *jsonWriter, k string, t time.Time) {
 
 // unavailable writes a key that may be unavailable for the previous call in its absent, null or
 // zero shape, and reports whether the caller still has to write the real value.
-func (r *callRenderer) unavailable(w *jsonWriter, c *Call, lastKey int, k string) (writeReal bool) {
+func (r *callRenderer) unavailable(w *jsonWriter, c *Call, lastKey unavailableKey, k string) (writeReal bool) {
 	switch r.shapeOf(c, lastKey) {
 	case keyAbsent:
 	case keyNull:
@@ -300,10 +302,10 @@ func (r *callRenderer) write(w *jsonWriter, c *Call) {
 	}
 	r.number(w, "userPriority", int64(c.UserPriority))
 	r.number(w, "trunkNo", int64(c.TrunkNo))
-	r.number(w, "logontimes", int64(secondsBetween(c.WaitBegin, c.End, r.now)))
+	r.number(w, "logontimes", secondsBetween(c.WaitBegin, c.End, r.now))
 	r.number(w, "mediaType", int64(c.MediaType))
 	r.number(w, "mediaAbility", int64(c.MediaAbility))
-	r.number(w, "waitTime", int64(secondsBetween(c.WaitBegin, c.WaitEnd, r.now)))
+	r.number(w, "waitTime", secondsBetween(c.WaitBegin, c.WaitEnd, r.now))
 	if r.opts.Quirks.ExtraKeys.appliesTo(key, quirkExtraKeys) {
 		w.key("subMediaType")
 		w.integer(0, false)

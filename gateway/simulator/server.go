@@ -63,7 +63,8 @@ func start(addr string, opts Options, tlsConfig *tls.Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	listener, err := net.Listen("tcp", addr)
+	var listenConfig net.ListenConfig
+	listener, err := listenConfig.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
@@ -143,17 +144,32 @@ type configGateway struct {
 	Timeout         string        `yaml:"timeout"`
 	Concurrency     int           `yaml:"concurrency"`
 	IncludeLastCall bool          `yaml:"include_last_call"`
+	TLSConfig       *configTLS    `yaml:"tls_config,omitempty"`
 	Agents          []configAgent `yaml:"agents"`
+}
+
+type configTLS struct {
+	CAFile string `yaml:"ca_file"`
 }
 
 type configAgent struct {
 	ID   string `yaml:"id"`
-	Guid string `yaml:"guid"`
+	GUID string `yaml:"guid"`
 }
 
 // ConfigYAML returns an exporter configuration (agents.yml) with one gateway, "sim", pointing at this
 // server, listing every agent with its current Guid.
 func (s *Server) ConfigYAML(includeLastCall bool) []byte {
+	return s.configYAML(includeLastCall, "")
+}
+
+// ConfigYAMLWithCAFile is ConfigYAML for a StartTLS server: the gateway gets tls_config.ca_file,
+// naming the file the caller wrote CACertPEM to (relative paths are relative to the configuration file).
+func (s *Server) ConfigYAMLWithCAFile(includeLastCall bool, caFile string) []byte {
+	return s.configYAML(includeLastCall, caFile)
+}
+
+func (s *Server) configYAML(includeLastCall bool, caFile string) []byte {
 	gateway := configGateway{
 		Name:            "sim",
 		URL:             s.url,
@@ -161,8 +177,11 @@ func (s *Server) ConfigYAML(includeLastCall bool) []byte {
 		Concurrency:     16,
 		IncludeLastCall: includeLastCall,
 	}
+	if caFile != "" {
+		gateway.TLSConfig = &configTLS{CAFile: caFile}
+	}
 	for _, id := range s.ids {
-		gateway.Agents = append(gateway.Agents, configAgent{ID: id, Guid: s.Guid(id)})
+		gateway.Agents = append(gateway.Agents, configAgent{ID: id, GUID: s.Guid(id)})
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -31,7 +31,7 @@ type Simulator struct {
 // that a load test over many agents does not serialise on one mutex.
 type agent struct {
 	id       string
-	num      uint64
+	num      int // the agent id as a number
 	requests atomic.Int64
 
 	mu             sync.Mutex
@@ -86,8 +86,8 @@ func newSimulator(opts Options) (*Simulator, error) {
 		s.ids[i] = id
 		s.agents[id] = &agent{
 			id:         id,
-			num:        uint64(opts.FirstAgentID + i),
-			guid:       guidFor(uint64(opts.Seed), id, 0),
+			num:        opts.FirstAgentID + i,
+			guid:       guidFor(bits(opts.Seed), id, 0),
 			staleGuids: map[string]struct{}{},
 		}
 	}
@@ -107,7 +107,7 @@ func (s *Simulator) AgentIDs() []string {
 }
 
 // Guid returns the Guid the agent must currently send.
-func (s *Simulator) Guid(agentID string) string {
+func (s *Simulator) Guid(agentID string) string { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 	a := s.agentFor(agentID)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -116,13 +116,13 @@ func (s *Simulator) Guid(agentID string) string {
 
 // Guid returns the first Guid the simulator with this seed gives the agent, shaped like a real one
 // ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.AgentGateway0"), so configurations can be written before a simulator runs.
-func Guid(seed int64, agentID string) string {
-	return guidFor(uint64(seed), agentID, 0)
+func Guid(seed int64, agentID string) string { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
+	return guidFor(bits(seed), agentID, 0)
 }
 
 func guidFor(seed uint64, agentID string, generation uint64) string {
-	hi := hashOf(seed, purposeGuid, hashString(agentID), generation)
-	lo := mix64(hi ^ purposeGuid)
+	hi := hashOf(seed, purposeGUID, hashString(agentID), generation)
+	lo := mix64(hi ^ purposeGUID)
 	// Version 4 and RFC 4122 variant bits, so the value passes for a random UUID.
 	hi = hi&^0xf000 | 0x4000
 	lo = lo&^(0xc<<60) | 0x8<<60
@@ -132,13 +132,13 @@ func guidFor(seed uint64, agentID string, generation uint64) string {
 
 // RotateGuid gives the agent a new Guid, as the gateway's dynamic authentication does, and returns it.
 // The old Guid is then answered with Options.StaleGuidRetcode.
-func (s *Simulator) RotateGuid(agentID string) string {
+func (s *Simulator) RotateGuid(agentID string) string { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 	a := s.agentFor(agentID)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.staleGuids[a.guid] = struct{}{}
 	a.guidGeneration++
-	a.guid = guidFor(uint64(s.opts.Seed), a.id, a.guidGeneration)
+	a.guid = guidFor(bits(s.opts.Seed), a.id, a.guidGeneration)
 	return a.guid
 }
 
@@ -154,7 +154,7 @@ func (s *Simulator) SetCall(agentID string, c Call) {
 	defer a.mu.Unlock()
 	_, previous := a.calls(now, &s.life)
 	a.manualCount++
-	c = completeManual(c, now, s.opts.VDNID, hashOf(uint64(s.opts.Seed), purposeManual, a.num, a.manualCount))
+	c = completeManual(c, now, s.opts.VDNID, hashOf(bits(s.opts.Seed), purposeManual, bits(int64(a.num)), a.manualCount))
 	if c.Phase == PhaseIdle {
 		c.Phase = PhaseEnded
 		a.manual = &manualCalls{previous: &c}
@@ -341,6 +341,8 @@ func (s *Simulator) validAgentID(agentID string) bool {
 
 // ServeHTTP answers GET /agentgateway/resource/calldata/{agentid}/callinfo like the gateway: errors
 // are JSON bodies with HTTP 200; only unknown paths (404) and other methods (405) get HTML pages.
+// isNoContainLastCall=true asks for the previous call when the agent is idle, as the documentation
+// says; any other value, or none, does not.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.noteInFlight(s.inFlight.Add(1))
@@ -421,7 +423,7 @@ func (s *Simulator) answer(a *agent, r *http.Request) response {
 	case includePrevious && previous != nil:
 		return response{body: successBody(&s.opts, now, a.num, previous, true, 0)}
 	default:
-		idleKey := hashOf(uint64(s.opts.Seed), purposeNoCall, a.num)
+		idleKey := hashOf(bits(s.opts.Seed), purposeNoCall, bits(int64(a.num)))
 		if previous != nil {
 			idleKey = previous.key
 		}

@@ -1,0 +1,132 @@
+// Command gatewaysim runs a simulated CC-Gateway for the exporter's demo: agents with a lively call
+// lifecycle behind GET /agentgateway/resource/calldata/{agentid}/callinfo, until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gatewaysim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, logOutput io.Writer) error {
+	app := kingpin.New("gatewaysim", "A simulated CC-Gateway (agent gateway) for demonstrating and testing agentgateway_exporter.")
+	listenAddress := app.Flag("listen-address", "Address to listen on.").Default("127.0.0.1:8043").String()
+	agents := app.Flag("agents", "Number of signed-in agents.").Default("40").Int()
+	firstAgentID := app.Flag("first-agent-id", "Id of the first agent; the others follow.").Default("1001").Int()
+	seed := app.Flag("seed", "Seed of everything random: the same seed gives the same Guids, and the same calls at the same time.").
+		Default("1").Int64()
+	latency := app.Flag("latency", "Delay added to every answer.").Default("0s").Duration()
+	quirks := app.Flag("quirks", "Deviations from the documented response shape: off, mix (some calls) or on (all calls).").
+		Default("mix").Enum("off", "mix", "on")
+	flowLimit := app.Flag("flow-limit", "Queries per agent per 2s before answering 000-007 (the real gateway allows 5); 0 is off.").
+		Default("0").Int()
+	useTLS := app.Flag("tls", "Serve HTTPS with a self-signed certificate made at start-up, like the real gateway.").Bool()
+	writeCA := app.Flag("write-ca", "With --tls, write the certificate (PEM) here; default: next to --write-config, as <name>-ca.pem.").String()
+	writeConfig := app.Flag("write-config", "Write an exporter configuration (agents.yml) for this simulator to this file.").String()
+	includeLastCall := app.Flag("include-last-call", "Set include_last_call in the written configuration.").Bool()
+	if _, err := app.Parse(args); err != nil {
+		return err
+	}
+
+	opts := simulator.Options{
+		Agents:       *agents,
+		FirstAgentID: *firstAgentID,
+		Seed:         *seed,
+		Latency:      *latency,
+		FlowLimit:    *flowLimit,
+	}
+	switch *quirks {
+	case "mix":
+		opts.Quirks = simulator.MixQuirks()
+	case "on":
+		opts.Quirks = simulator.AllQuirks()
+	}
+	start := simulator.Start
+	if *useTLS {
+		start = simulator.StartTLS
+	}
+	srv, err := start(*listenAddress, opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	logger := slog.New(slog.NewTextHandler(logOutput, nil))
+	caFile := *writeCA
+	if *useTLS && caFile == "" && *writeConfig != "" {
+		caFile = strings.TrimSuffix(*writeConfig, filepath.Ext(*writeConfig)) + "-ca.pem"
+	}
+	if *useTLS && caFile != "" {
+		if err := writeFileAtomically(caFile, srv.CACertPEM()); err != nil {
+			return err
+		}
+		logger.Info("wrote CA certificate", "file", caFile)
+	}
+	if *writeConfig != "" {
+		config := srv.ConfigYAML(*includeLastCall)
+		if *useTLS {
+			config = srv.ConfigYAMLWithCAFile(*includeLastCall, relativeTo(filepath.Dir(*writeConfig), caFile))
+		}
+		if err := writeFileAtomically(*writeConfig, config); err != nil {
+			return err
+		}
+		logger.Info("wrote exporter configuration", "file", *writeConfig)
+	}
+	logger.Info("simulated gateway listening", "url", srv.URL(), "agents", *agents, "seed", *seed, "quirks", *quirks)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return nil
+}
+
+// relativeTo expresses path relative to dir when it can, because the exporter resolves
+// paths in its configuration relative to the configuration file.
+func relativeTo(dir, path string) string {
+	absDir, errDir := filepath.Abs(dir)
+	absPath, errPath := filepath.Abs(path)
+	if errDir != nil || errPath != nil {
+		return path
+	}
+	rel, err := filepath.Rel(absDir, absPath)
+	if err != nil {
+		return absPath
+	}
+	return rel
+}
+
+// writeFileAtomically makes the file appear complete or not at all, since whoever starts the exporter
+// may be polling for it. It is private to the user: it holds the agents' Guids, credentials on a real gateway.
+func writeFileAtomically(path string, content []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,208 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway"
+	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
+)
+
+// BenchmarkCollectAgent measures the exporter's own work for one agent in
+// one scrape, without the HTTP round trip: decoding the answer, recording
+// it in the agent's state and producing the agent's series.
+func BenchmarkCollectAgent(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		body string
+	}{
+		{"talking", talkingA.body()},
+		{"idle", noCallBody},
+		{"previous-call", endedB.body()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			body := []byte(c.body)
+			state := newAgentState()
+			histograms := newCallHistograms("main", false)
+			logger := log.NewNopLogger()
+			ch := make(chan prometheus.Metric, 64)
+			var m dto.Metric
+			sentAt := testNow
+			b.ReportAllocs()
+			for b.Loop() {
+				answer, err := gateway.DecodeAnswer(body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sentAt = sentAt.Add(time.Second)
+				obs := &observation{sentAt: sentAt, duration: time.Millisecond, answer: answer}
+				state.record(obs, histograms, "main", "1001", logger)
+				collectAgent(ch, "main", "1001", obs, testNow)
+				state.collectCounters(ch, "main", "1001")
+				for len(ch) > 0 {
+					if err := (<-ch).Write(&m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, so the benchmark
+// does not measure buffering a large response.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.header }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+
+const benchAgents, benchConcurrency = 1000, 64
+
+func startBenchSimulator(b *testing.B) *simulator.Server {
+	b.Helper()
+	sim, err := simulator.Start("127.0.0.1:0", simulator.Options{Agents: benchAgents, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sim.Close)
+	return sim
+}
+
+// BenchmarkScrape1000 is one full /metrics scrape of 1,000 agents of a
+// simulated gateway over loopback HTTP, and, as the floor, the same 1,000
+// GETs and JSON decodes by a bare client. The simulator runs in the same
+// process, so both include its cost; the difference is the exporter's.
+func BenchmarkScrape1000(b *testing.B) {
+	b.Run("exporter", func(b *testing.B) {
+		sim := startBenchSimulator(b)
+		yaml := strings.Replace(string(sim.ConfigYAML(true)), "concurrency: 16", fmt.Sprintf("concurrency: %d", benchConcurrency), 1)
+		cfg, err := config.Load([]byte(yaml), "agents.yml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := New(Options{})
+		if err := e.ApplyConfig(cfg); err != nil {
+			b.Fatal(err)
+		}
+		handler := e.MetricsHandler(HandlerOptions{Gatherer: prometheus.NewRegistry(), DefaultTimeout: time.Minute})
+		scrape := func() {
+			w := &discardWriter{header: http.Header{}}
+			handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			if w.status != 0 && w.status != http.StatusOK {
+				b.Fatalf("status %d", w.status)
+			}
+		}
+		scrape() // connections, agent state and histograms exist from here on
+		b.ReportAllocs()
+		for b.Loop() {
+			scrape()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
+	})
+	b.Run("bare-client", func(b *testing.B) {
+		sim := startBenchSimulator(b)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchConcurrency, DisableCompression: true}}
+		defer client.CloseIdleConnections()
+		ids := sim.AgentIDs()
+		round := func() {
+			next := make(chan string)
+			var wg sync.WaitGroup
+			for range benchConcurrency {
+				wg.Go(func() {
+					for id := range next {
+						if err := bareQuery(client, sim.URL(), id, sim.Guid(id)); err != nil {
+							b.Error(err)
+						}
+					}
+				})
+			}
+			for _, id := range ids {
+				next <- id
+			}
+			close(next)
+			wg.Wait()
+		}
+		round()
+		b.ReportAllocs()
+		for b.Loop() {
+			round()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
+	})
+}
+
+// bareAnswer is what a plain client would decode: the envelope and the call
+// fields the exporter reads, with no tolerance for the gateway's quirks.
+type bareAnswer struct {
+	Retcode string          `json:"retcode"`
+	Message string          `json:"message"`
+	Result  json.RawMessage `json:"result"`
+}
+
+type bareCall struct {
+	CallFeature  *int64 `json:"callfeature"`
+	CallID       string `json:"callid"`
+	CallSkill    string `json:"callskill"`
+	CallSkillID  *int64 `json:"callskillid"`
+	BeginTime    *int64 `json:"begintime"`
+	EndTime      *int64 `json:"endtime"`
+	LogonTimes   *int64 `json:"logontimes"`
+	MediaType    *int64 `json:"mediaType"`
+	MediaAbility *int64 `json:"mediaAbility"`
+	Trace        *struct {
+		WaitBeginTime   *int64 `json:"waitBeginTime"`
+		WaitEndTime     *int64 `json:"waitEndTime"`
+		AnswerBeginTime *int64 `json:"answerBeginTime"`
+		AnswerEndTime   *int64 `json:"answerEndTime"`
+		TalkBeginTime   *int64 `json:"talkBeginTime"`
+		TalkEndTime     *int64 `json:"talkEndTime"`
+		EnterReason     *int64 `json:"enterReason"`
+		LeaveReason     *int64 `json:"leaveReason"`
+		LeaveReasonDesc string `json:"leaveReasonDesc"`
+	} `json:"trace"`
+}
+
+func bareQuery(client *http.Client, baseURL, agentID, guid string) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet,
+		baseURL+"/agentgateway/resource/calldata/"+agentID+"/callinfo?isNoContainLastCall=true", http.NoBody)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("Guid", guid)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var answer bareAnswer
+	if err := json.Unmarshal(body, &answer); err != nil {
+		return err
+	}
+	if len(answer.Result) > 0 && answer.Result[0] == '{' {
+		var call bareCall
+		return json.Unmarshal(answer.Result, &call)
+	}
+	return nil
+}
