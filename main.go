@@ -39,6 +39,7 @@ func run(args []string) int {
 		timeoutOffset    = app.Flag("scrape.timeout-offset", "Kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
 		defaultTimeout   = app.Flag("scrape.default-timeout", "Scrape time budget when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").Duration()
 		nativeHistograms = app.Flag("histograms.native", "Also expose native histogram buckets for the call histograms.").Bool()
+		readHeaderTime   = app.Flag("web.read-header-timeout", "Time a client may take to send the request headers.").Default("10s").Duration()
 		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
 		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
 		webFlags         = kingpinflag.AddFlags(app, ":10025")
@@ -97,7 +98,7 @@ func run(args []string) int {
 
 	server := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: *readHeaderTime,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

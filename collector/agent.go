@@ -8,15 +8,14 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
 // guidSource yields an agent's Guid. A guid_file is re-read only when its
-// size or modification time changes, so rotation needs no restart and a
-// large fleet costs one stat per agent per scrape.
+// size or modification time changes (or changed moments ago), so rotation
+// needs no restart and a large fleet costs one stat per agent per scrape.
 type guidSource struct {
 	inline string
 	path   string
@@ -25,7 +24,15 @@ type guidSource struct {
 	cached  string
 	modTime time.Time
 	size    int64
+	// racy is set when the file was read within racyWindow of its last
+	// change: a same-size rewrite in the same timestamp tick would leave
+	// size and mtime unchanged, so the file is read again until that is
+	// ruled out.
+	racy bool
 }
+
+// racyWindow covers the coarsest common file timestamp granularity (2 s).
+const racyWindow = 2 * time.Second
 
 func newGUIDSource(agent *config.Agent) *guidSource {
 	return &guidSource{inline: string(agent.GUID), path: agent.GUIDFile}
@@ -40,13 +47,14 @@ func (g *guidSource) get(logger log.Logger) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	info, err := os.Stat(g.path)
-	if err == nil && info.ModTime().Equal(g.modTime) && info.Size() == g.size && g.cached != "" {
+	if err == nil && !g.racy && info.ModTime().Equal(g.modTime) && info.Size() == g.size && g.cached != "" {
 		return g.cached
 	}
 	if err == nil {
 		var guid string
 		if guid, err = config.ReadGUIDFile(g.path); err == nil {
 			g.cached, g.modTime, g.size = guid, info.ModTime(), info.Size()
+			g.racy = time.Since(info.ModTime()) < racyWindow
 			return guid
 		}
 	}
@@ -150,19 +158,28 @@ func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID stri
 	}
 }
 
-// collectCounters emits the agent's counters as they stand after this
-// scrape's observation.
-func (s *agentState) collectCounters(ch chan<- prometheus.Metric, gatewayName, agentID string) {
+// counter is one series of an agent's counters: its two extra label values
+// and its count.
+type counter struct {
+	a, b  string
+	value float64
+}
+
+// appendCounters appends the agent's counters as they stand after this
+// scrape's observation to arena, and returns the query error and leave
+// reason counters as slices of it.
+func (s *agentState) appendCounters(arena []counter) (_ []counter, errorCounts, leaveCounts []counter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	start := len(arena)
 	for key, count := range s.errorCounts {
-		ch <- prometheus.MustNewConstMetric(queryErrorsDesc, prometheus.CounterValue, count,
-			gatewayName, agentID, string(key.reason), key.retcode)
+		arena = append(arena, counter{string(key.reason), key.retcode, count})
 	}
+	middle := len(arena)
 	for key, count := range s.leaveCounts {
-		ch <- prometheus.MustNewConstMetric(leaveReasonDesc, prometheus.CounterValue, count,
-			gatewayName, agentID, key.reason, key.description)
+		arena = append(arena, counter{key.reason, key.description, count})
 	}
+	return arena, arena[start:middle:middle], arena[middle:len(arena):len(arena)]
 }
 
 func (h *callHistograms) observe(call *gateway.CallInfo) {

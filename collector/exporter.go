@@ -6,6 +6,8 @@ package collector
 import (
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +145,8 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 		}
 		gw.agents = append(gw.agents, &agentTarget{id: agentCfg.ID, guid: newGUIDSource(agentCfg), state: state})
 	}
+	// In the order of the exposition formats, so a scrape need not sort.
+	slices.SortFunc(gw.agents, func(a, b *agentTarget) int { return strings.Compare(a.id, b.id) })
 	return gw, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
 // HandlerOptions configure the scrape endpoints.
@@ -66,9 +68,13 @@ func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (S
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout(r, opts))
 		defer cancel()
-		collector, err := e.Scrape(ctx, sel)
+		collector, err := e.newScrape(ctx, sel)
 		if err != nil {
 			http.Error(w, fmt.Sprintf("%v: %q", err, sel.Gateway), http.StatusNotFound)
+			return
+		}
+		if format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...); format.FormatType() == expfmt.TypeTextPlain {
+			e.serveText(w, r, collector, own, format)
 			return
 		}
 		registry := prometheus.NewRegistry()
@@ -89,7 +95,8 @@ func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (S
 func scrapeTimeout(r *http.Request, opts HandlerOptions) time.Duration {
 	timeout := opts.DefaultTimeout
 	if header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); header != "" {
-		if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds > 0 {
+		// Values beyond time.Duration's range (1e300, +Inf) are junk, not a budget.
+		if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds > 0 && seconds < math.MaxInt64/float64(time.Second) {
 			timeout = time.Duration(seconds * float64(time.Second))
 		}
 	}

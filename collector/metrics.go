@@ -13,39 +13,38 @@ var (
 	gatewayLabels = []string{"gateway"}
 )
 
-func newDesc(name, help string, labels []string, extra ...string) *prometheus.Desc {
-	all := append(append([]string{}, labels...), extra...)
-	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, all, nil)
+func newDesc(name, help string, labels []string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }
 
 // Descriptions are immutable; the values behind them are built at collect
 // time from each scrape's answers and the per-agent state.
 var (
-	agentUpDesc = newDesc("agent_up",
+	agentUpFamily = newFamily("agent_up", prometheus.GaugeValue,
 		"1 if this scrape's query for the agent returned retcode 0, else 0.", agentLabels)
-	queryDurationDesc = newDesc("agent_query_duration_seconds",
+	queryDurationFamily = newFamily("agent_query_duration_seconds", prometheus.GaugeValue,
 		"Time this scrape's query for the agent took, including waiting for a free connection slot.", agentLabels)
-	queryErrorsDesc = newDesc("agent_query_errors_total",
+	queryErrorsFamily = newFamily("agent_query_errors_total", prometheus.CounterValue,
 		"Failed queries by reason (timeout, transport, http, decode, retcode) and gateway retcode.", agentLabels, "reason", "retcode")
-	queryFailedDesc = newDesc("agent_query_failed",
+	queryFailedFamily = newFamily("agent_query_failed", prometheus.GaugeValue,
 		"1 while this scrape's query for the agent failed, labelled with why; absent when it succeeded.", agentLabels, "reason", "retcode")
-	agentStateDesc = newDesc("agent_state",
+	agentStateFamily = newFamily("agent_state", prometheus.GaugeValue,
 		"The agent's call state as seen by this scrape: 1 for the current state, 0 for the others.", agentLabels, "state")
-	inCallDesc = newDesc("agent_in_call",
+	inCallFamily = newFamily("agent_in_call", prometheus.GaugeValue,
 		"1 while the agent has a call in progress, 0 otherwise; absent when the query failed.", agentLabels)
-	logonDesc = newDesc("agent_logon_seconds",
+	logonFamily = newFamily("agent_logon_seconds", prometheus.GaugeValue,
 		"The logontimes field of the returned call, in seconds.", agentLabels)
-	callWaitDesc = newDesc("call_wait_seconds",
+	callWaitFamily = newFamily("call_wait_seconds", prometheus.GaugeValue,
 		"How long the customer of the returned call waited in the queue; grows while still waiting.", agentLabels)
-	callTalkDesc = newDesc("call_talk_seconds",
+	callTalkFamily = newFamily("call_talk_seconds", prometheus.GaugeValue,
 		"Talk time of the returned call; grows while the call is in progress.", agentLabels)
-	callMediaTypeDesc = newDesc("call_media_type",
+	callMediaTypeFamily = newFamily("call_media_type", prometheus.GaugeValue,
 		"Media type code of the returned call (5 voice, 1 chat, 19 video, ...).", agentLabels)
-	callStartDesc = newDesc("call_start_timestamp_seconds",
+	callStartFamily = newFamily("call_start_timestamp_seconds", prometheus.GaugeValue,
 		"When the returned call reached the agent, as a Unix timestamp.", agentLabels)
-	callInfoDesc = newDesc("call_info",
+	callInfoFamily = newFamily("call_info", prometheus.GaugeValue,
 		"Type, media and skill of the returned call; always 1.", agentLabels, "call_feature", "media_type", "skill", "skill_id")
-	leaveReasonDesc = newDesc("call_leave_reason_total",
+	leaveReasonFamily = newFamily("call_leave_reason_total", prometheus.CounterValue,
 		"Ended calls by leave reason code, counted once per call; reason is \"unknown\" when the gateway gave none and \"unobserved\" when the call vanished without its end being seen.",
 		agentLabels, "reason", "reason_desc")
 

@@ -43,6 +43,10 @@ func ShardOf(agentID string, n int) int {
 // registered in a fresh registry per HTTP request, like blackbox_exporter's
 // probes, so each scrape carries its own deadline.
 func (e *Exporter) Scrape(ctx context.Context, sel Selection) (prometheus.Collector, error) {
+	return e.newScrape(ctx, sel)
+}
+
+func (e *Exporter) newScrape(ctx context.Context, sel Selection) (*scrape, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var targets []*gatewayTarget
@@ -70,22 +74,36 @@ func (s *scrape) Describe(chan<- *prometheus.Desc) {}
 
 // Collect queries every gateway in parallel, then emits.
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
-	started := time.Now()
-	if deadline, ok := s.ctx.Deadline(); ok {
-		ch <- prometheus.MustNewConstMetric(scrapeDeadlineDesc, prometheus.GaugeValue, deadline.Sub(started).Seconds())
-	}
-	results := make([]gatewayResult, len(s.gateways))
+	r := s.run()
+	r.collectGateways(ch)
+	r.collectAgents(ch)
+}
+
+// scrapeResult is what one scrape learned, ready to be emitted.
+type scrapeResult struct {
+	started     time.Time
+	deadline    time.Time
+	hasDeadline bool
+	gateways    []*gatewayTarget
+	results     []gatewayResult
+	// now is the clock for the running phase of calls.
+	now time.Time
+}
+
+// run queries every selected agent of every selected gateway once, the
+// gateways in parallel.
+func (s *scrape) run() *scrapeResult {
+	r := &scrapeResult{started: time.Now(), gateways: s.gateways, results: make([]gatewayResult, len(s.gateways))}
+	r.deadline, r.hasDeadline = s.ctx.Deadline()
 	var wg sync.WaitGroup
 	for i, gw := range s.gateways {
 		wg.Go(func() {
-			results[i] = gw.scrape(s.ctx, s.exporter, s.selection)
+			r.results[i] = gw.scrape(s.ctx, s.exporter, s.selection)
 		})
 	}
 	wg.Wait()
-	now := s.exporter.opts.Now()
-	for i, gw := range s.gateways {
-		results[i].collect(ch, gw, now)
-	}
+	r.now = s.exporter.opts.Now()
+	return r
 }
 
 type gatewayResult struct {
@@ -199,61 +217,38 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	return obs
 }
 
-func (r *gatewayResult) collect(ch chan<- prometheus.Metric, gw *gatewayTarget, now time.Time) {
-	up := 0.0
-	for i, a := range r.agents {
-		obs := r.observations[i]
-		if obs.err == nil || obs.err.Reason == gateway.ReasonRetcode {
-			up = 1
-		}
-		collectAgent(ch, gw.name, a.id, obs, now)
-		a.state.collectCounters(ch, gw.name, a.id)
+// collectGateways emits everything that is not per agent: the scrape's
+// deadline, the gateway gauges and the call histograms.
+func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
+	if r.hasDeadline {
+		ch <- prometheus.MustNewConstMetric(scrapeDeadlineDesc, prometheus.GaugeValue, r.deadline.Sub(r.started).Seconds())
 	}
-	ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
-	ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, r.duration.Seconds(), gw.name)
-	ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(r.agents)), gw.name)
-	r.histograms.collect(ch)
+	for i, gw := range r.gateways {
+		res := &r.results[i]
+		up := 0.0
+		for _, obs := range res.observations {
+			if obs.err == nil || obs.err.Reason == gateway.ReasonRetcode {
+				up = 1
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
+		ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, res.duration.Seconds(), gw.name)
+		ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(res.agents)), gw.name)
+		res.histograms.collect(ch)
+	}
 }
 
-func collectAgent(ch chan<- prometheus.Metric, gatewayName, agentID string, obs *observation, now time.Time) {
-	gauge := func(desc *prometheus.Desc, value float64, extra ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, append([]string{gatewayName, agentID}, extra...)...)
-	}
-	boolValue := func(b bool) float64 {
-		if b {
-			return 1
+// collectAgents emits the per-agent families as const metrics.
+func (r *scrapeResult) collectAgents(ch chan<- prometheus.Metric) {
+	var buf sampleBuf
+	for _, view := range r.views(false) {
+		for _, f := range agentFamilies {
+			buf.reset(&view)
+			f.samples(&view, r.now, &buf)
+			for _, s := range buf.samples {
+				labelValues := append([]string{view.gateway, view.id}, s.extra[:len(f.labels)-2]...)
+				ch <- prometheus.MustNewConstMetric(f.desc, f.typ, s.value, labelValues...)
+			}
 		}
-		return 0
 	}
-	gauge(agentUpDesc, boolValue(obs.err == nil))
-	gauge(queryDurationDesc, obs.duration.Seconds())
-	current := obs.state()
-	for _, state := range agentStates {
-		gauge(agentStateDesc, boolValue(state == current), state)
-	}
-	if obs.err != nil {
-		gauge(queryFailedDesc, 1, string(obs.err.Reason), obs.err.Retcode)
-		return
-	}
-	call := obs.call()
-	gauge(inCallDesc, boolValue(call != nil && !call.Ended()))
-	if call == nil {
-		return
-	}
-	if call.LogonTimes.Valid {
-		gauge(logonDesc, float64(call.LogonTimes.Value))
-	}
-	if seconds, ok := waitSeconds(call, now); ok {
-		gauge(callWaitDesc, seconds)
-	}
-	if seconds, ok := talkSeconds(call, now); ok {
-		gauge(callTalkDesc, seconds)
-	}
-	if call.MediaType.Valid {
-		gauge(callMediaTypeDesc, float64(call.MediaType.Value))
-	}
-	if seconds, ok := startSeconds(call); ok {
-		gauge(callStartDesc, seconds)
-	}
-	gauge(callInfoDesc, 1, numberLabel(call.CallFeature), numberLabel(call.MediaType), string(call.CallSkill), numberLabel(call.CallSkillID))
 }

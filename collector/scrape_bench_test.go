@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway"
@@ -23,7 +22,8 @@ import (
 
 // BenchmarkCollectAgent measures the exporter's own work for one agent in
 // one scrape, without the HTTP round trip: decoding the answer, recording
-// it in the agent's state and producing the agent's series.
+// it in the agent's state and writing the agent's series in the text
+// format, as a /metrics scrape does.
 func BenchmarkCollectAgent(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -35,12 +35,16 @@ func BenchmarkCollectAgent(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			body := []byte(c.body)
-			state := newAgentState()
+			agent := &agentTarget{id: "1001", state: newAgentState()}
 			histograms := newCallHistograms("main", false)
 			logger := log.NewNopLogger()
-			ch := make(chan prometheus.Metric, 64)
-			var m dto.Metric
 			sentAt := testNow
+			var (
+				line   []byte
+				buf    sampleBuf
+				arena  []counter
+				series int
+			)
 			b.ReportAllocs()
 			for b.Loop() {
 				answer, err := gateway.DecodeAnswer(body)
@@ -49,15 +53,20 @@ func BenchmarkCollectAgent(b *testing.B) {
 				}
 				sentAt = sentAt.Add(time.Second)
 				obs := &observation{sentAt: sentAt, duration: time.Millisecond, answer: answer}
-				state.record(obs, histograms, "main", "1001", logger)
-				collectAgent(ch, "main", "1001", obs, testNow)
-				state.collectCounters(ch, "main", "1001")
-				for len(ch) > 0 {
-					if err := (<-ch).Write(&m); err != nil {
-						b.Fatal(err)
+				agent.state.record(obs, histograms, "main", agent.id, logger)
+				view := agentView{gateway: "main", id: agent.id, obs: obs, state: obs.state(), call: obs.call()}
+				arena, view.errorCounts, view.leaveCounts = agent.state.appendCounters(arena[:0])
+				line, series = line[:0], 0
+				for _, f := range agentFamilies {
+					buf.reset(&view)
+					f.samples(&view, testNow, &buf)
+					for k := range buf.samples {
+						line = appendSample(line, f.family, &buf.samples[k])
+						series++
 					}
 				}
 			}
+			b.ReportMetric(float64(series), "series")
 		})
 	}
 }
@@ -90,32 +99,42 @@ func startBenchSimulator(b *testing.B) *simulator.Server {
 // GETs and JSON decodes by a bare client. The simulator runs in the same
 // process, so both include its cost; the difference is the exporter's.
 func BenchmarkScrape1000(b *testing.B) {
-	b.Run("exporter", func(b *testing.B) {
-		sim := startBenchSimulator(b)
-		yaml := strings.Replace(string(sim.ConfigYAML(true)), "concurrency: 16", fmt.Sprintf("concurrency: %d", benchConcurrency), 1)
-		cfg, err := config.Load([]byte(yaml), "agents.yml")
-		if err != nil {
-			b.Fatal(err)
+	for _, gzipped := range []bool{false, true} {
+		name := "exporter"
+		if gzipped {
+			name = "exporter-gzip"
 		}
-		e := New(Options{})
-		if err := e.ApplyConfig(cfg); err != nil {
-			b.Fatal(err)
-		}
-		handler := e.MetricsHandler(HandlerOptions{Gatherer: prometheus.NewRegistry(), DefaultTimeout: time.Minute})
-		scrape := func() {
-			w := &discardWriter{header: http.Header{}}
-			handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-			if w.status != 0 && w.status != http.StatusOK {
-				b.Fatalf("status %d", w.status)
+		b.Run(name, func(b *testing.B) {
+			sim := startBenchSimulator(b)
+			yaml := strings.Replace(string(sim.ConfigYAML(true)), "concurrency: 16", fmt.Sprintf("concurrency: %d", benchConcurrency), 1)
+			cfg, err := config.Load([]byte(yaml), "agents.yml")
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-		scrape() // connections, agent state and histograms exist from here on
-		b.ReportAllocs()
-		for b.Loop() {
-			scrape()
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
-	})
+			e := New(Options{})
+			if err := e.ApplyConfig(cfg); err != nil {
+				b.Fatal(err)
+			}
+			handler := e.MetricsHandler(HandlerOptions{Gatherer: prometheus.NewRegistry(), DefaultTimeout: time.Minute})
+			scrape := func() {
+				w := &discardWriter{header: http.Header{}}
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				if gzipped {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				handler.ServeHTTP(w, req)
+				if w.status != 0 && w.status != http.StatusOK {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+			scrape() // connections, agent state and histograms exist from here on
+			b.ReportAllocs()
+			for b.Loop() {
+				scrape()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
+		})
+	}
 	b.Run("bare-client", func(b *testing.B) {
 		sim := startBenchSimulator(b)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchConcurrency, DisableCompression: true}}

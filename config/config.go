@@ -261,7 +261,7 @@ func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) er
 		if agent == nil {
 			return fail(gw.line, "gateway %q: agent %d is empty", gw.Name, j+1)
 		}
-		where := fmt.Sprintf("gateway %q: agent %q", gw.Name, agent.ID)
+		where := fmt.Sprintf("gateway %q: agent %q", gw.Name, shortID(agent.ID))
 		if !validAgentID(agent.ID) {
 			return fail(agent.line, "%s: id must be digits from %d to %d", where, MinAgentID, MaxAgentID)
 		}
@@ -282,6 +282,15 @@ func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) er
 		}
 	}
 	return nil
+}
+
+// shortID shortens a value too long to be an agent id for error texts: a
+// Guid pasted into the id field must not reach logs and reload answers.
+func shortID(id string) string {
+	if len(id) <= 12 {
+		return id
+	}
+	return id[:7] + "..."
 }
 
 func validAgentID(id string) bool {

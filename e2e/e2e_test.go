@@ -15,11 +15,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Time limits. The whole test stays well inside go test's default 10
-// minutes; rate-based panels get up to 3 minutes to have data.
+// Time limits. The whole test stays inside go test's default 10 minutes.
+// Rate-based queries get up to 5 minutes to have data: a leave-reason series
+// appears with its first call already counted, so rate() sees nothing until
+// some agent ends a second call with the same reason, which with 20
+// simulated agents (a call every 2 minutes or so each) takes 1 to 4 minutes.
 const (
 	testBudget      = 9 * time.Minute
-	dataLimit       = 3 * time.Minute
+	dataLimit       = 5 * time.Minute
 	alertLimit      = 90 * time.Second
 	simulatedAgents = "20"
 	signedOutAgent  = "99999"
@@ -50,26 +53,24 @@ func TestEndToEnd(t *testing.T) {
 	exporterBin := goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter"))
 	simBin := goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim"))
 
-	// The simulated gateway writes an agents.yml that points at itself.
+	// The simulated gateway writes an agents.yml that points at itself. It
+	// serves HTTPS, as the real gateway does, and returns the previous call,
+	// as the exporter asks by default.
 	agentsFile := filepath.Join(dir, "agents.yml")
 	simAddr := freeAddr(t)
-	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents, "--write-config="+agentsFile)
+	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
+		"--tls", "--include-last-call", "--write-config="+agentsFile)
+	// One agent the gateway does not know is added, as in a real agents.yml
+	// that lists someone who has not signed in: the failure panels and the
+	// session alert then have something to show whatever the simulator does.
 	if err := eventually(ctx, 30*time.Second, 100*time.Millisecond, func() error {
 		if err := sim.exited(); err != nil {
 			return err
 		}
-		if fi, err := os.Stat(agentsFile); err != nil || fi.Size() == 0 {
-			return fmt.Errorf("%s not written yet", agentsFile)
-		}
-		return nil
+		return addSignedOutAgent(agentsFile, signedOutAgent)
 	}); err != nil {
 		t.Fatal(err)
 	}
-
-	// One agent the gateway does not know, as in a real agents.yml that
-	// lists someone who has not signed in: the failure panels and the
-	// session alert then have something to show whatever the simulator does.
-	addSignedOutAgent(t, agentsFile, signedOutAgent)
 
 	exporterAddr := freeAddr(t)
 	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
@@ -194,10 +195,11 @@ scrape_configs:
 		if len(queries) == 0 {
 			t.Fatal("the dashboard has no queries")
 		}
-		missing, err := api.untilData(ctx, dataLimit, queries)
+		missing, took, err := api.untilData(ctx, dataLimit, queries)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("slowest to have data: %s", slowest(took, 5))
 		if len(missing) > 0 {
 			t.Errorf("%d of %d dashboard queries returned no data within %v:\n  %s",
 				len(missing), len(queries), dataLimit, strings.Join(missing, "\n  "))
@@ -215,7 +217,7 @@ scrape_configs:
 		for _, name := range names {
 			queries[name] = name
 		}
-		missing, err := api.untilData(ctx, dataLimit, queries)
+		missing, _, err := api.untilData(ctx, dataLimit, queries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,29 +285,31 @@ func waitAlert(ctx context.Context, api promAPI, amAddr, name string, want map[s
 }
 
 // addSignedOutAgent appends an agent with a Guid nobody issued to the first
-// gateway of an agents.yml.
-func addSignedOutAgent(t *testing.T, path, id string) {
-	t.Helper()
+// gateway of an agents.yml; it fails while the file is missing or incomplete.
+func addSignedOutAgent(path, id string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	var cfg map[string]any
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	gateways, _ := cfg["gateways"].([]any)
 	if len(gateways) == 0 {
-		t.Fatalf("%s: no gateways", path)
+		return fmt.Errorf("%s: no gateways yet", path)
 	}
-	gw, _ := gateways[0].(map[string]any)
+	gw, ok := gateways[0].(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: unexpected gateway entry %v", path, gateways[0])
+	}
 	agents, _ := gw["agents"].([]any)
 	gw["agents"] = append(agents, map[string]any{"id": id, "guid": "00000000-0000-0000-0000-000000000000.AgentGateway0"})
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	writeFile(t, path, string(out))
+	return os.WriteFile(path, out, 0o600)
 }
 
 func writeFile(t *testing.T, path, content string) {

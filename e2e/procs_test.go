@@ -145,7 +145,10 @@ func (p *process) kill() {
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited: %v (log: %s)", p.name, p.err, tail(p.log, 20))
+		if p.err == nil {
+			return fmt.Errorf("%s exited early (log: %s)", p.name, tail(p.log, 20))
+		}
+		return fmt.Errorf("%s exited: %w (log: %s)", p.name, p.err, tail(p.log, 20))
 	default:
 		return nil
 	}
@@ -226,7 +229,7 @@ func run(ctx context.Context, stdin []byte, name string, args ...string) (string
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
-		err = fmt.Errorf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
+		err = fmt.Errorf("%s %s: %w", filepath.Base(name), strings.Join(args, " "), err)
 	}
 	return string(out), err
 }

@@ -90,14 +90,17 @@ func (p promAPI) labelValues(ctx context.Context, label, match string) ([]string
 }
 
 // untilData queries every expression until each has returned at least one
-// sample, or limit passes, and returns the names of those that never did.
-// A query Prometheus rejects is reported at once: waiting cannot fix it.
-func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map[string]string) (missing []string, err error) {
+// sample, or limit passes. It returns the names of those that never did, and
+// how long the others took. A query Prometheus rejects is reported at once:
+// waiting cannot fix it.
+func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map[string]string) (missing []string, took map[string]time.Duration, err error) {
 	pending := make(map[string]string, len(queries))
 	for name, expr := range queries {
 		pending[name] = expr
 	}
+	took = map[string]time.Duration{}
 	last := map[string]error{}
+	begin := time.Now()
 	_ = eventually(ctx, limit, 3*time.Second, func() error {
 		for name, expr := range pending {
 			samples, qerr := p.query(ctx, expr)
@@ -109,6 +112,7 @@ func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map
 			last[name] = qerr
 			if qerr == nil && len(samples) > 0 {
 				delete(pending, name)
+				took[name] = time.Since(begin).Round(time.Second)
 			}
 		}
 		if len(pending) > 0 {
@@ -124,13 +128,31 @@ func (p promAPI) untilData(ctx context.Context, limit time.Duration, queries map
 		missing = append(missing, line)
 	}
 	sort.Strings(missing)
-	return missing, err
+	return missing, took, err
 }
 
-// dashboard is the part of a Grafana dashboard the test reads.
+// slowest names the n queries that took longest to return data.
+func slowest(took map[string]time.Duration, n int) string {
+	names := make([]string, 0, len(took))
+	for name := range took {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return took[names[i]] > took[names[j]] })
+	if len(names) > n {
+		names = names[:n]
+	}
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%s %v", name, took[name])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// dashboard is the part of a Grafana dashboard the tests read.
 type dashboard struct {
-	Panels     []dashboardPanel `json:"panels"`
-	Templating struct {
+	SchemaVersion int              `json:"schemaVersion"`
+	Panels        []dashboardPanel `json:"panels"`
+	Templating    struct {
 		List []struct {
 			Name       string `json:"name"`
 			Type       string `json:"type"`
@@ -141,13 +163,25 @@ type dashboard struct {
 }
 
 type dashboardPanel struct {
-	Title   string           `json:"title"`
-	Type    string           `json:"type"`
-	Panels  []dashboardPanel `json:"panels"` // of a collapsed row
+	ID          int              `json:"id"`
+	Title       string           `json:"title"`
+	Type        string           `json:"type"`
+	Datasource  datasourceRef    `json:"datasource"`
+	Panels      []dashboardPanel `json:"panels"` // of a collapsed row
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
 	Targets []struct {
-		Expr  string `json:"expr"`
-		RefID string `json:"refId"`
+		Datasource datasourceRef `json:"datasource"`
+		Expr       string        `json:"expr"`
+		RefID      string        `json:"refId"`
 	} `json:"targets"`
+}
+
+type datasourceRef struct {
+	UID string `json:"uid"`
 }
 
 func loadDashboard(path string) (*dashboard, error) {

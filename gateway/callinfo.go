@@ -97,6 +97,15 @@ type envelope struct {
 // a JSON object with a retcode, and a successful result must be a call
 // object, an array of at most one, or one of the "no call" shapes.
 func DecodeAnswer(body []byte) (*Answer, error) {
+	if answer, ok := decodeFast(body); ok {
+		return answer, nil
+	}
+	return decodeGeneral(body)
+}
+
+// decodeGeneral decodes with encoding/json: every shape, and the wording of
+// every error.
+func decodeGeneral(body []byte) (*Answer, error) {
 	if !isObject(body) {
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrEnvelope)
 	}

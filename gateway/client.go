@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,12 +10,21 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 )
 
 // DefaultMaxBodyBytes bounds what is read of one answer. A real call
 // information body is about a kilobyte; the bound only protects the
 // exporter from a misbehaving gateway or proxy.
 const DefaultMaxBodyBytes = 256 << 10
+
+// bodyBuffers recycle the buffers answers are read into, since a scrape
+// reads one per agent. DecodeAnswer copies whatever it keeps, so a buffer
+// is free again once its answer is decoded; buffers grown by unusually
+// large answers are left to the garbage collector.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 16 << 10
 
 // Reason classifies a failed query; it is the `reason` label of the error
 // counter.
@@ -103,10 +113,17 @@ func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includ
 	}
 	defer resp.Body.Close()
 
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodyBytes+1))
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodyBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBodyBytes+1)); err != nil {
 		return nil, classifyTransport(ctx, err)
 	}
+	body := buf.Bytes()
 	if int64(len(body)) > c.maxBodyBytes {
 		return nil, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
 	}

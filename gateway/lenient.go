@@ -34,20 +34,25 @@ func (n *Number) UnmarshalJSON(raw []byte) error {
 		}
 		text = bytes.TrimSpace([]byte(s))
 	}
+	*n = numberFromText(text)
+	return nil
+}
+
+// numberFromText reads a number field's text: the raw JSON value, or the
+// content of a JSON string, white space trimmed.
+func numberFromText(text []byte) Number {
 	if len(text) == 0 || text[0] == 'n' || text[0] == 't' || text[0] == 'f' || text[0] == '{' || text[0] == '[' {
-		return nil
+		return Number{}
 	}
 	if v, err := strconv.ParseInt(string(text), 10, 64); err == nil {
-		*n = Number{Value: v, Valid: true}
-		return nil
+		return Number{Value: v, Valid: true}
 	}
 	// Millisecond times occasionally arrive in exponent form (1.476838963e12).
 	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
-		return nil //nolint:nilerr // see above: unknown, never invented
+		return Number{} // see above: unknown, never invented
 	}
-	*n = Number{Value: int64(f), Valid: true}
-	return nil
+	return Number{Value: int64(f), Valid: true}
 }
 
 // Positive reports the value when it is known and above zero; the gateway

@@ -167,7 +167,7 @@ func statW(width int, p panel) panel {
 // versionStat names the exporter version(s) running.
 func versionStat() panel {
 	p := stat("Exporter version", "Version of agentgateway_exporter on each instance.", "none", nil, nil,
-		q{`agentgateway_exporter_build_info` + watching, "{{version}}"})
+		q{`agentgateway_exporter_build_info` + watching, "{{version}} ({{goversion}})"})
 	p.Options["textMode"] = "name"
 	p.Options["graphMode"] = "none"
 	return p
@@ -187,19 +187,21 @@ func row(title string) panel {
 }
 
 // liveCalls is the table of calls in progress, one line per agent, longest
-// talk first. Each query keeps only agents in a call, and the merge joins
-// their series into one line by the labels they share.
+// talk first. Each query keeps only agents in a call and only the labels to
+// show; the merge joins their rows on the labels they share (gateway and
+// agent_id), which is why the metric name, job and instance are aggregated
+// away.
 func liveCalls() panel {
-	inCall := `and on (gateway, agent_id) (agentgateway_agent_in_call == 1)`
+	inCall := ` and on (gateway, agent_id) (agentgateway_agent_in_call == 1)`
 	return panel{
 		Type: "table", Title: "Calls in progress per agent",
 		Description: "Agents with a call now: talk and queue wait so far (the running phase is measured against the exporter's clock), skill, media type and call type. Sorted by talk time.",
 		Datasource:  ds,
 		Targets: targets(tableQuery, []q{
-			{`agentgateway_call_talk_seconds{` + agent + `} ` + inCall, ""},
-			{`agentgateway_call_wait_seconds{` + agent + `} ` + inCall, ""},
-			{`agentgateway_call_info{` + agent + `} ` + inCall, ""},
-			{`agentgateway_agent_state{` + agent + `} == 1 ` + inCall, ""},
+			{`max by (gateway, agent_id) (agentgateway_call_talk_seconds{` + agent + `}` + inCall + `)`, ""},
+			{`max by (gateway, agent_id) (agentgateway_call_wait_seconds{` + agent + `}` + inCall + `)`, ""},
+			{`max by (gateway, agent_id, skill, skill_id, media_type, call_feature) (agentgateway_call_info{` + agent + `}` + inCall + `)`, ""},
+			{`max by (gateway, agent_id, state) (agentgateway_agent_state{` + agent + `} == 1` + inCall + `)`, ""},
 		}),
 		FieldConfig: &fieldConfig{
 			Defaults:  defaults("s", map[string]any{"custom": map[string]any{"align": "auto"}}),
@@ -211,7 +213,7 @@ func liveCalls() panel {
 			// Only the info and state series bring labels worth showing;
 			// their values (always 1) are dropped.
 			map[string]any{"id": "organize", "options": map[string]any{
-				"excludeByName": map[string]any{"Time": true, "__name__": true, "job": true, "instance": true, "Value #C": true, "Value #D": true},
+				"excludeByName": map[string]any{"Time": true, "Value #C": true, "Value #D": true},
 				"indexByName":   map[string]any{"gateway": 0, "agent_id": 1, "state": 2, "Value #A": 3, "Value #B": 4, "skill": 5, "skill_id": 6, "media_type": 7, "call_feature": 8},
 				"renameByName":  map[string]any{"gateway": "Gateway", "agent_id": "Agent", "state": "State", "Value #A": "Talk", "Value #B": "Wait", "skill": "Skill", "skill_id": "Skill id", "media_type": "Media type", "call_feature": "Call type"},
 			}},

@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ import (
 
 // Bounds on what one run may ask for.
 const (
-	maxAgents      = 100_000
+	maxAgents      = 20_000 // the simulator keeps about 65 KB per agent
 	maxScrapes     = 10_000
 	maxConcurrency = 1024
 	firstAgentID   = 1001
@@ -65,6 +66,7 @@ type options struct {
 	exporterBin                  string
 	maxDuration                  time.Duration
 	keep                         bool
+	cpuProfile                   string
 }
 
 func main() {
@@ -105,6 +107,7 @@ func run(args []string) int {
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, exporter log)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the simulator, mostly) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -126,6 +129,19 @@ func run(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.maxDuration)
 	defer cancel()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	passed, err := loadTest(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -221,7 +237,7 @@ func buildExporter(ctx context.Context, dir string) (string, error) {
 		return "", errors.New("run the load test inside the exporter's module, or pass --exporter")
 	}
 	bin := filepath.Join(dir, "agentgateway_exporter")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".") //nolint:gosec // a temporary path of our own
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
@@ -236,12 +252,21 @@ func runBareChild(ctx context.Context, o options, configFile string, sim *simula
 		return nil, err
 	}
 	requestsBefore, connsBefore := sim.Stats().Requests, sim.ConnectionsOpened()
+	selfBefore, err := selfCPU()
+	if err != nil {
+		return nil, err
+	}
+	//nolint:gosec // this program, re-run as the bare client
 	cmd := exec.CommandContext(ctx, self, bareClientArg, "-config="+configFile, "-rounds="+strconv.Itoa(o.scrapes),
 		"-concurrency="+strconv.Itoa(o.concurrency), "-timeout=5s")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("bare client: %w\n%s", err, stderr.Bytes())
+	}
+	selfAfter, err := selfCPU()
+	if err != nil {
+		return nil, err
 	}
 	var res bareResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
@@ -254,8 +279,9 @@ func runBareChild(ctx context.Context, o options, configFile string, sim *simula
 		cmd.ProcessState.Pid(), o.scrapes, o.agents, o.concurrency)
 	fmt.Printf("  wall per round      %s\n", durationStats(res.Rounds))
 	fmt.Printf("  CPU per query       %s   (%s over %d queries)\n", perQuery(res.CPU, res.Queries), res.CPU.Round(time.Millisecond), res.Queries)
-	fmt.Printf("  requests            %d at the simulator, %d new connections\n",
-		sim.Stats().Requests-requestsBefore, sim.ConnectionsOpened()-connsBefore)
+	requests := sim.Stats().Requests - requestsBefore
+	fmt.Printf("  requests            %d at the simulator, %d new connections\n", requests, sim.ConnectionsOpened()-connsBefore)
+	fmt.Printf("  simulator CPU       %s per request (this process, all rounds)\n", perQuery(selfAfter-selfBefore, int(requests)))
 	return &res, nil
 }
 
@@ -266,7 +292,6 @@ type exporterRun struct {
 	queries          int
 	totalCPU         time.Duration // over the whole life of the process, from wait4
 	peakRSS          int64         // VmHWM
-	maxRSS           int64         // wait4's ru_maxrss, for comparison
 	requests         int64
 	firstConns       int64
 	laterConns       int64
@@ -275,10 +300,15 @@ type exporterRun struct {
 	textBytes        int   // and uncompressed
 	series           int   // samples in the last answer
 	heap, rss, gorts []float64
+	// queryPhase is the exporter's own agentgateway_gateway_scrape_duration_seconds.
+	queryPhase []time.Duration
+	// simCPU is this process's CPU time while scrapes were in flight: the
+	// simulator's work, plus reading the answers.
+	simCPU time.Duration
 }
 
 func runExporter(ctx context.Context, o options, bin, dir, configFile string, sim *simulator.Server) (*exporterRun, error) {
-	addr, err := freeAddr()
+	addr, err := freeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +317,7 @@ func runExporter(ctx context.Context, o options, bin, dir, configFile string, si
 		return nil, err
 	}
 	defer logFile.Close()
+	//nolint:gosec // the exporter binary is the one built above or named by --exporter
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+configFile, "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -318,7 +349,11 @@ func runExporter(ctx context.Context, o options, bin, dir, configFile string, si
 		return nil, fmt.Errorf("exporter did not start: %w\n%s", err, logTail())
 	}
 	pid := cmd.Process.Pid
-	fmt.Printf("\nexporter (child process %d): %d scrapes of /metrics, text format%s\n", pid, o.scrapes, map[bool]string{true: ", gzip"}[o.gzip])
+	encoding := ""
+	if o.gzip {
+		encoding = ", gzip"
+	}
+	fmt.Printf("\nexporter (child process %d): %d scrapes of /metrics, text format%s\n", pid, o.scrapes, encoding)
 
 	timeout := max(10*time.Second, 2*expectedRound(o)+5*time.Second)
 	client := &http.Client{Timeout: timeout + 10*time.Second, Transport: &http.Transport{DisableCompression: true}}
@@ -338,11 +373,22 @@ func runExporter(ctx context.Context, o options, bin, dir, configFile string, si
 		if i == 1 {
 			run.firstConns = sim.ConnectionsOpened() - connsBefore
 		}
+		selfBefore, err := selfCPU()
+		if err != nil {
+			return nil, err
+		}
 		started := time.Now()
 		body, err := scrape(ctx, client, base+"/metrics", timeout, o.gzip)
 		elapsed := time.Since(started)
 		if err != nil {
 			return nil, fmt.Errorf("scrape %d: %w\n%s", i+1, err, logTail())
+		}
+		selfAfter, err := selfCPU()
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 || o.scrapes == 1 {
+			run.simCPU += selfAfter - selfBefore
 		}
 		cpuNow, err := processCPU(pid)
 		if err != nil {
@@ -356,7 +402,8 @@ func runExporter(ctx context.Context, o options, bin, dir, configFile string, si
 				return nil, fmt.Errorf("scrape %d: %w", i+1, err)
 			}
 		}
-		values := sampleValues(text, "go_memstats_heap_inuse_bytes", "go_goroutines")
+		values := sampleValues(text, "go_memstats_heap_inuse_bytes", "go_goroutines", `agentgateway_gateway_scrape_duration_seconds{gateway="main"}`)
+		run.queryPhase = append(run.queryPhase, time.Duration(values[`agentgateway_gateway_scrape_duration_seconds{gateway="main"}`]*float64(time.Second)))
 		run.agentsUp = append(run.agentsUp, countAgentsUp(text))
 		run.heap = append(run.heap, values["go_memstats_heap_inuse_bytes"])
 		run.gorts = append(run.gorts, values["go_goroutines"])
@@ -381,8 +428,8 @@ func runExporter(ctx context.Context, o options, bin, dir, configFile string, si
 		return nil, err
 	}
 	stop()
-	if cpu, maxRSS, ok := exitedUsage(cmd); ok {
-		run.totalCPU, run.maxRSS = cpu, maxRSS
+	if cpu, ok := exitedCPU(cmd); ok {
+		run.totalCPU = cpu
 	}
 	return run, nil
 }
@@ -495,8 +542,8 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func freeAddr(ctx context.Context) (string, error) {
+	l, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
@@ -506,9 +553,10 @@ func freeAddr() (string, error) {
 
 func report(o options, bare *bareResult, ex *exporterRun) bool {
 	fmt.Printf("  wall per scrape     %s\n", durationStats(ex.scrapes))
+	fmt.Printf("  of which querying   %s   (the exporter's agentgateway_gateway_scrape_duration_seconds)\n", durationStats(ex.queryPhase))
 	fmt.Printf("  CPU per query       %s   (%s over %d queries; whole process life %s)\n",
 		perQuery(ex.cpu, ex.queries), ex.cpu.Round(time.Millisecond), ex.queries, ex.totalCPU.Round(time.Millisecond))
-	fmt.Printf("  peak RSS            %s   (VmHWM; wait4 ru_maxrss %s)\n", mib(ex.peakRSS), mib(ex.maxRSS))
+	fmt.Printf("  peak RSS            %s   (VmHWM; Go heap in use after the last scrape %s)\n", mib(ex.peakRSS), mib(int64(ex.heap[len(ex.heap)-1])))
 	fmt.Printf("  requests            %d at the simulator (%d per scrape)\n", ex.requests, ex.requests/int64(o.scrapes))
 	later := 0.0
 	if o.scrapes > 1 {
@@ -516,6 +564,10 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 	}
 	fmt.Printf("  new connections     %d in the first scrape, %.2f per scrape after it (%d in all)\n", ex.firstConns, later, ex.laterConns)
 	fmt.Printf("  answer              %d samples, %s as text, %s as sent\n", ex.series, kib(ex.textBytes), kib(ex.bodyBytes))
+	fmt.Printf("  simulator CPU       %s per request (this process while scrapes were in flight)\n", perQuery(ex.simCPU, ex.queries))
+	if _, peak, err := processMemory(os.Getpid()); err == nil {
+		fmt.Printf("\nload generator: peak RSS %s (this process: the simulator's %d agents, the answers read)\n", mib(peak), o.agents)
+	}
 
 	fmt.Println("\nmethod:")
 	fmt.Println("  The simulator runs in this process; the exporter and the bare client are separate child")
@@ -524,7 +576,8 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 	fmt.Println("  after the last, divided by the queries in between; the first scrape (connections, state)")
 	fmt.Println("  is left out, and the bare client's first round likewise. Bare client CPU: getrusage(RUSAGE_SELF)")
 	fmt.Println("  in the child around the same rounds. Wall times are measured here around each HTTP request.")
-	fmt.Println("  Peak RSS is VmHWM of /proc/PID/status just before the exporter is stopped.")
+	fmt.Println("  Peak RSS is VmHWM of /proc/PID/status just before the exporter is stopped (wait4's")
+	fmt.Println("  ru_maxrss is not used: it also counts the image of this process that the child was forked from).")
 
 	fmt.Println("\ntargets:")
 	ok := true
@@ -563,6 +616,13 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 	} else {
 		check(mean(steady) <= wallLimit, "wall per scrape %s (mean after the first) ≤ %.2f × ceil(%d/%d) × %s + %s = %s",
 			mean(steady).Round(time.Millisecond), wallFactor, o.agents, o.concurrency, o.latency, wallSlack, wallLimit.Round(time.Millisecond))
+		if bare != nil && len(bare.Rounds) > 0 {
+			bareSteady := bare.Rounds
+			if len(bareSteady) > 1 {
+				bareSteady = bareSteady[1:]
+			}
+			fmt.Printf("        (for comparison, the bare client's mean round took %s)\n", mean(bareSteady).Round(time.Millisecond))
+		}
 	}
 
 	if o.agents <= peakRSSAtAgents {

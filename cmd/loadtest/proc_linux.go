@@ -78,17 +78,17 @@ func selfCPU() (time.Duration, error) {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }
 
-// exitedUsage is the CPU time and peak RSS the kernel reports for a child
-// that has exited (wait4's rusage).
-func exitedUsage(cmd *exec.Cmd) (cpu time.Duration, maxRSS int64, ok bool) {
+// exitedCPU is the CPU time the kernel reports for a child that has exited
+// (wait4's rusage), over its whole life.
+func exitedCPU(cmd *exec.Cmd) (time.Duration, bool) {
 	if cmd.ProcessState == nil {
-		return 0, 0, false
+		return 0, false
 	}
-	ru, isRusage := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !isRusage {
-		return 0, 0, false
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, false
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss << 10, true
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
 
 // terminate asks the child to stop, then kills it if it does not.

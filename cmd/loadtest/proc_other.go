@@ -16,7 +16,7 @@ func processMemory(int) (rss, peak int64, err error) { return 0, 0, errNotLinux 
 
 func selfCPU() (time.Duration, error) { return 0, errNotLinux }
 
-func exitedUsage(*exec.Cmd) (cpu time.Duration, maxRSS int64, ok bool) { return 0, 0, false }
+func exitedCPU(*exec.Cmd) (time.Duration, bool) { return 0, false }
 
 func terminate(cmd *exec.Cmd, done <-chan struct{}) {
 	_ = cmd.Process.Kill()

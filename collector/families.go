@@ -1,0 +1,214 @@
+package collector
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agentgateway/agentgateway_exporter/gateway"
+)
+
+// family is one per-agent metric family. Its samples are produced once per
+// agent and scrape by the function in agentFamilies, and then either sent
+// as const metrics through a registry or written straight out as text.
+type family struct {
+	name string // fully qualified
+	help string
+	typ  prometheus.ValueType
+	// labels are in the order of the Desc: gateway, agent_id, extra...
+	labels []string
+	desc   *prometheus.Desc
+	// byName lists positions in labels in the order of the label names,
+	// which is the order of the exposition formats.
+	byName []int
+	// header is the family's HELP and TYPE lines of the text format.
+	header string
+}
+
+func newFamily(name string, typ prometheus.ValueType, help string, labels []string, extra ...string) *family {
+	f := &family{
+		name:   prometheus.BuildFQName(namespace, "", name),
+		help:   help,
+		typ:    typ,
+		labels: append(append([]string{}, labels...), extra...),
+	}
+	f.desc = prometheus.NewDesc(f.name, help, f.labels, nil)
+	f.byName = make([]int, len(f.labels))
+	for i := range f.byName {
+		f.byName[i] = i
+	}
+	slices.SortFunc(f.byName, func(a, b int) int { return strings.Compare(f.labels[a], f.labels[b]) })
+	kind := "gauge"
+	if typ == prometheus.CounterValue {
+		kind = "counter"
+	}
+	f.header = "# HELP " + f.name + " " + helpEscaper.Replace(help) + "\n# TYPE " + f.name + " " + kind + "\n"
+	return f
+}
+
+// agentFamily pairs a family with the function producing its samples.
+type agentFamily struct {
+	*family
+	samples func(v *agentView, now time.Time, out *sampleBuf)
+}
+
+// agentFamilies are every per-agent family, sorted by name as the
+// exposition formats want them.
+var agentFamilies = sortedFamilies([]agentFamily{
+	{agentUpFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		out.add(boolValue(v.obs.err == nil))
+	}},
+	{queryDurationFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		out.add(v.obs.duration.Seconds())
+	}},
+	{agentStateFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		for _, state := range statesByName {
+			out.add(boolValue(state == v.state), state)
+		}
+	}},
+	{queryFailedFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.obs.err != nil {
+			out.add(1, string(v.obs.err.Reason), v.obs.err.Retcode)
+		}
+	}},
+	{inCallFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.obs.err == nil {
+			out.add(boolValue(v.call != nil && !v.call.Ended()))
+		}
+	}},
+	{logonFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.call != nil && v.call.LogonTimes.Valid {
+			out.add(float64(v.call.LogonTimes.Value))
+		}
+	}},
+	{callWaitFamily, func(v *agentView, now time.Time, out *sampleBuf) {
+		if v.call == nil {
+			return
+		}
+		if seconds, ok := waitSeconds(v.call, now); ok {
+			out.add(seconds)
+		}
+	}},
+	{callTalkFamily, func(v *agentView, now time.Time, out *sampleBuf) {
+		if v.call == nil {
+			return
+		}
+		if seconds, ok := talkSeconds(v.call, now); ok {
+			out.add(seconds)
+		}
+	}},
+	{callMediaTypeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.call != nil && v.call.MediaType.Valid {
+			out.add(float64(v.call.MediaType.Value))
+		}
+	}},
+	{callStartFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.call == nil {
+			return
+		}
+		if seconds, ok := startSeconds(v.call); ok {
+			out.add(seconds)
+		}
+	}},
+	{callInfoFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if c := v.call; c != nil {
+			out.add(1, numberLabel(c.CallFeature), numberLabel(c.MediaType), string(c.CallSkill), numberLabel(c.CallSkillID))
+		}
+	}},
+	{queryErrorsFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		for _, c := range v.errorCounts {
+			out.add(c.value, c.a, c.b)
+		}
+	}},
+	{leaveReasonFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		for _, c := range v.leaveCounts {
+			out.add(c.value, c.a, c.b)
+		}
+	}},
+})
+
+// statesByName are agentStates in the order of the exposition.
+var statesByName = slices.Sorted(slices.Values(agentStates))
+
+func sortedFamilies(families []agentFamily) []agentFamily {
+	slices.SortFunc(families, func(a, b agentFamily) int { return strings.Compare(a.name, b.name) })
+	return families
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// agentView is one agent as one scrape saw it.
+type agentView struct {
+	gateway, id string
+	obs         *observation
+	state       string
+	// call is the returned call; nil when the query failed or there was none.
+	call                     *gateway.CallInfo
+	errorCounts, leaveCounts []counter
+}
+
+// views returns every agent of the scrape with its counters as they stand
+// now; sorted by agent id and gateway, the order of the exposition, when
+// asked.
+func (r *scrapeResult) views(sorted bool) []agentView {
+	n := 0
+	for i := range r.results {
+		n += len(r.results[i].agents)
+	}
+	views := make([]agentView, 0, n)
+	arena := make([]counter, 0, 2*n)
+	for i, gw := range r.gateways {
+		res := &r.results[i]
+		for j, a := range res.agents {
+			obs := res.observations[j]
+			v := agentView{gateway: gw.name, id: a.id, obs: obs, state: obs.state(), call: obs.call()}
+			arena, v.errorCounts, v.leaveCounts = a.state.appendCounters(arena)
+			views = append(views, v)
+		}
+	}
+	if sorted && len(r.gateways) > 1 {
+		slices.SortFunc(views, func(a, b agentView) int {
+			if c := strings.Compare(a.id, b.id); c != 0 {
+				return c
+			}
+			return strings.Compare(a.gateway, b.gateway)
+		})
+	}
+	return views
+}
+
+// maxExtraLabels is the most labels a per-agent family has besides gateway
+// and agent_id (call_info's four).
+const maxExtraLabels = 4
+
+// sample is one value of a per-agent family for one agent.
+type sample struct {
+	view  *agentView
+	value float64
+	extra [maxExtraLabels]string
+}
+
+// sampleBuf collects the samples of one family for one agent, or for the
+// agents that share an id across gateways.
+type sampleBuf struct {
+	view    *agentView
+	samples []sample
+}
+
+func (b *sampleBuf) reset(view *agentView) {
+	b.view = view
+	b.samples = b.samples[:0]
+}
+
+func (b *sampleBuf) add(value float64, extra ...string) {
+	s := sample{view: b.view, value: value}
+	copy(s.extra[:], extra)
+	b.samples = append(b.samples, s)
+}
