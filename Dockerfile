@@ -21,9 +21,10 @@ RUN CGO_ENABLED=0 go build -trimpath \
         -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
       -o /out/agentgateway_exporter .
 
-# Runtime stage: distroless "static" has CA certificates and time zones and
-# nothing else; the nonroot variant runs as uid/gid 65532.
-FROM gcr.io/distroless/static-debian12:nonroot
+# Runtime stage: nothing but the binary and the CA bundle for https
+# gateways, which the Go build image already carries.
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/agentgateway_exporter /bin/agentgateway_exporter
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532

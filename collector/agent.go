@@ -119,8 +119,11 @@ func newAgentState() *agentState {
 }
 
 // record applies a new observation: counters, ended calls and the health
-// log. It is the only place state changes, under the agent's lock.
-func (s *agentState) record(obs *observation, histograms *callHistograms, gatewayName, agentID string, logger log.Logger) {
+// log. It is the only place state changes, under the agent's lock. The
+// observation is kept for later scrapes to share only when share is set
+// (min_interval): otherwise nothing reads it, and at ten thousand agents
+// keeping every last answer costs megabytes.
+func (s *agentState) record(obs *observation, histograms *callHistograms, gatewayName, agentID string, logger log.Logger, share bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if obs.err != nil {
@@ -134,7 +137,10 @@ func (s *agentState) record(obs *observation, histograms *callHistograms, gatewa
 		}
 	}
 	s.logHealthChange(obs, gatewayName, agentID, logger)
-	if s.latest == nil || obs.sentAt.After(s.latest.sentAt) {
+	switch {
+	case !share:
+		s.latest = nil
+	case s.latest == nil || obs.sentAt.After(s.latest.sentAt):
 		s.latest = obs
 	}
 }

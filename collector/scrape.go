@@ -192,14 +192,14 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	case gw.slots <- struct{}{}:
 	case <-ctx.Done():
 		obs := timedOut(queued, ctx.Err())
-		a.state.record(obs, histograms, gw.name, a.id, e.logger())
+		a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
 		return obs
 	}
 	defer func() { <-gw.slots }()
 	if gw.limiter != nil {
 		if err := gw.limiter.Wait(ctx); err != nil {
 			obs := timedOut(queued, err)
-			a.state.record(obs, histograms, gw.name, a.id, e.logger())
+			a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
 			return obs
 		}
 	}
@@ -213,7 +213,7 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 		errors.As(err, &queryErr)
 		obs.err = queryErr
 	}
-	a.state.record(obs, histograms, gw.name, a.id, e.logger())
+	a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
 	return obs
 }
 

@@ -334,7 +334,15 @@ func ReadGUIDFile(path string) (string, error) {
 
 // String renders the configuration with every secret masked.
 func (c *Config) String() string {
-	out, err := yaml.Marshal(c)
+	shown := Config{Gateways: make([]*Gateway, len(c.Gateways))}
+	for i, gw := range c.Gateways {
+		copied := *gw
+		if gw.BaseURL != nil {
+			copied.URL = gw.BaseURL.Redacted()
+		}
+		shown.Gateways[i] = &copied
+	}
+	out, err := yaml.Marshal(&shown)
 	if err != nil {
 		return fmt.Sprintf("<configuration not printable: %v>", err)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,7 +119,11 @@ func TestStringMasksGuids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Gateways[0].BaseURL.User = url.UserPassword("user", "url-password")
 	printed := cfg.String()
+	if strings.Contains(printed, "url-password") {
+		t.Errorf("printed configuration contains the URL password:\n%s", printed)
+	}
 	if strings.Contains(printed, "inline-secret-guid") {
 		t.Errorf("printed configuration contains a Guid:\n%s", printed)
 	}

@@ -601,7 +601,12 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 	if bare != nil {
 		bareCPU := perQueryDuration(bare.CPU, bare.Queries)
 		check(float64(exporterCPU) <= cpuRatioLimit*float64(bareCPU), "CPU per query %s ≤ %.1f × bare client %s = %s (ratio %.2f)",
-			exporterCPU, cpuRatioLimit, bareCPU, time.Duration(cpuRatioLimit*float64(bareCPU)), float64(exporterCPU)/float64(bareCPU))
+			exporterCPU.Round(100*time.Nanosecond), cpuRatioLimit, bareCPU.Round(100*time.Nanosecond),
+			time.Duration(cpuRatioLimit*float64(bareCPU)).Round(100*time.Nanosecond), float64(exporterCPU)/float64(bareCPU))
+		if ex.cpu < time.Second {
+			fmt.Printf("        (the exporter used only %s over the measured scrapes; /proc counts in 10 ms ticks,\n"+
+				"         so this comparison needs more agents or scrapes to mean much)\n", ex.cpu)
+		}
 	} else {
 		skip("CPU per query: no bare client run in --soak")
 	}
