@@ -99,6 +99,22 @@ type errorKey struct {
 
 type leaveKey struct{ reason, description string }
 
+// presetLeaveReasons are exported at 0 before their first call. A counter
+// series that appears already at 1 hides that call from rate(), and with
+// one series per agent and reason that would hide a large part of the
+// first hours after a start. These are the common ends of a call and the
+// ones the shipped rules single out; rarer codes appear when they occur.
+var presetLeaveReasons = func() []leaveKey {
+	var keys []leaveKey
+	for _, code := range []int64{15, 16, 17, 26, 50, 88, 89} {
+		reason, description := gateway.LeaveReason(gateway.Number{Value: code, Valid: true})
+		keys = append(keys, leaveKey{reason, description})
+	}
+	return append(keys,
+		leaveKey{gateway.LeaveReasonUnknown, "unknown"},
+		leaveKey{gateway.LeaveReasonUnobserved, unobservedDescription})
+}()
+
 // agentState is everything the exporter remembers about one agent between
 // scrapes. Its size does not grow with the number of calls.
 type agentState struct {
@@ -184,6 +200,11 @@ func (s *agentState) appendCounters(arena []counter) (_ []counter, errorCounts, 
 	middle := len(arena)
 	for key, count := range s.leaveCounts {
 		arena = append(arena, counter{key.reason, key.description, count})
+	}
+	for _, key := range presetLeaveReasons {
+		if _, counted := s.leaveCounts[key]; !counted {
+			arena = append(arena, counter{key.reason, key.description, 0})
+		}
 	}
 	return arena, arena[start:middle:middle], arena[middle:len(arena):len(arena)]
 }

@@ -6,6 +6,9 @@ import (
 	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
+// unobservedDescription is reason_desc of calls whose end was never seen.
+const unobservedDescription = "end not observed"
+
 // endedCall is a call whose end the exporter counts, exactly once.
 type endedCall struct {
 	reason, description string
@@ -51,7 +54,7 @@ func (t *callTracker) observe(sentAt time.Time, call *gateway.CallInfo) []endedC
 	// A different call (or none) replacing the one in progress means that
 	// call ended between two looks.
 	if t.active != nil && (call == nil || call.CallID != t.active.CallID) {
-		ended = append(ended, endedCall{reason: gateway.LeaveReasonUnobserved, description: "end not observed"})
+		ended = append(ended, endedCall{reason: gateway.LeaveReasonUnobserved, description: unobservedDescription})
 		t.active = nil
 	}
 	switch {

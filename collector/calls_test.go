@@ -81,7 +81,7 @@ func TestLeaveReasonCountedOnceOverRepeatedScrapes(t *testing.T) {
 	gw := newFakeGateway(t)
 	e := newTestExporter(t, gw.configYAML(4, "1001"), nil)
 	gw.set("1001", talkingA.body())
-	if got := leaveCount(t, e, "16"); got != -1 {
+	if got := leaveCount(t, e, "16"); got != 0 {
 		t.Fatalf("call in progress already counted: %v", got)
 	}
 	gw.set("1001", endedA.body())
@@ -94,7 +94,7 @@ func TestLeaveReasonCountedOnceOverRepeatedScrapes(t *testing.T) {
 	ended := endedA
 	ended.dropEndTimes = true
 	gw.set("1001", ended.body())
-	if got := leaveCount(t, e, "unknown"); got != -1 {
+	if got := leaveCount(t, e, "unknown"); got != 0 {
 		t.Fatalf("same call counted again as unknown: %v", got)
 	}
 }
@@ -124,7 +124,7 @@ func TestLeaveReasonRestartBaseline(t *testing.T) {
 	e := newTestExporter(t, gw.configYAML(4, "1001"), nil)
 	gw.set("1001", endedA.body())
 	for range 2 {
-		if got := leaveCount(t, e, "16"); got != -1 {
+		if got := leaveCount(t, e, "16"); got != 0 {
 			t.Fatalf("a call that ended before the first look was counted: %v", got)
 		}
 	}
@@ -140,7 +140,7 @@ func TestLeaveReasonBaselineWaitsForFirstSuccess(t *testing.T) {
 	gw.set("1001", `{"retcode":"100-006","message":"agent not login","result":""}`)
 	scrapeText(t, e)
 	gw.set("1001", endedA.body())
-	if got := leaveCount(t, e, "16"); got != -1 {
+	if got := leaveCount(t, e, "16"); got != 0 {
 		t.Fatalf("first successful look counted an old call: %v", got)
 	}
 }
@@ -199,6 +199,23 @@ func TestLeaveReasonCodes(t *testing.T) {
 				t.Errorf("series %v = %v, want 1", labels, got)
 			}
 		})
+	}
+}
+
+// TestCommonLeaveReasonsStartAtZero: rate() only sees increments of a
+// series it already knows, so the common reasons exist before their first
+// call; rarer ones appear when they happen.
+func TestCommonLeaveReasonsStartAtZero(t *testing.T) {
+	gw := newFakeGateway(t)
+	e := newTestExporter(t, gw.configYAML(4, "1001"), nil)
+	gw.set("1001", noCallBody)
+	for _, reason := range []string{"15", "16", "17", "26", "50", "88", "89", "unknown", "unobserved"} {
+		if got := leaveCount(t, e, reason); got != 0 {
+			t.Errorf("leave reason %s before any call = %v, want 0", reason, got)
+		}
+	}
+	if got := leaveCount(t, e, "99"); got != -1 {
+		t.Errorf("rare leave reason 99 exported before it happened: %v", got)
 	}
 }
 

@@ -304,6 +304,18 @@ func (r scrapeResult) value(metric string, labels ...string) (float64, bool) {
 	return 0, false
 }
 
+// counted returns the series of a counter that have counted something;
+// counters exported at 0 before their first increment are left out.
+func (r scrapeResult) counted(metric string, labels ...string) []*dto.Metric {
+	var out []*dto.Metric
+	for _, m := range r.matching(metric, labels...) {
+		if m.GetCounter().GetValue() > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (r scrapeResult) matching(metric string, labels ...string) []*dto.Metric {
 	mf := r.families[metric]
 	if mf == nil {

@@ -45,7 +45,7 @@ func TestReloadKeepsStateOfRemainingAgentsAndForgetsRemovedOnes(t *testing.T) {
 	// Re-adding an agent starts from a fresh baseline: its old call is not
 	// counted a second time.
 	applyYAML(t, e, gw.configYAML(2, "1001", "1002"))
-	if got := seriesValue(t, e, "agentgateway_call_leave_reason_total", map[string]string{"agent_id": "1002"}); got != -1 {
+	if got := seriesValue(t, e, "agentgateway_call_leave_reason_total", map[string]string{"agent_id": "1002", "reason": "16"}); got != 0 {
 		t.Errorf("re-added agent 1002 counted its old call again: %v", got)
 	}
 }

@@ -113,7 +113,7 @@ func TestGatewayRestartAndFlapping(t *testing.T) {
 		}
 	}
 	expectValue(t, r, 1, "agentgateway_call_leave_reason_total", "agent_id", "1001", "reason", "16")
-	if n := len(r.matching("agentgateway_call_leave_reason_total")); n != 1 {
+	if n := len(r.counted("agentgateway_call_leave_reason_total")); n != 1 {
 		t.Errorf("%d leave-reason series after restarts, want only agent 1001's reason 16:\n%s", n, r.body)
 	}
 }
@@ -273,7 +273,7 @@ func TestConcurrentScrapesUnderLoad(t *testing.T) {
 		for _, reason := range reasons {
 			expectValue(t, final, 1, "agentgateway_call_leave_reason_total", "agent_id", id, "reason", strconv.Itoa(reason))
 		}
-		if n := len(final.matching("agentgateway_call_leave_reason_total", "agent_id", id)); n != len(reasons) {
+		if n := len(final.counted("agentgateway_call_leave_reason_total", "agent_id", id)); n != len(reasons) {
 			t.Errorf("agent %s has %d leave-reason series, want %d", id, n, len(reasons))
 		}
 		if n := len(final.matching("agentgateway_agent_query_errors_total", "agent_id", id)); n != 0 {
