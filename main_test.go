@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -81,31 +82,13 @@ func exporterBinary(t *testing.T) string {
 	return build.binary
 }
 
-// syncBuffer collects a child's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type exporterProcess struct {
 	addr   string
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *syncbuf.Buffer
 	done   chan struct{}
 	// emitted is everything the tests received from the exporter.
-	emitted *syncBuffer
+	emitted *syncbuf.Buffer
 }
 
 func freeAddr(t *testing.T) string {
@@ -122,7 +105,7 @@ func freeAddr(t *testing.T) string {
 // and waits until it answers HTTP on it (client and scheme may be TLS).
 func startExporter(t *testing.T, client *http.Client, scheme string, args ...string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: freeAddr(t), output: &syncBuffer{}, done: make(chan struct{}), emitted: &syncBuffer{}}
+	p := &exporterProcess{addr: freeAddr(t), output: &syncbuf.Buffer{}, done: make(chan struct{}), emitted: &syncbuf.Buffer{}}
 	p.cmd = exec.Command(exporterBinary(t), append([]string{"--web.listen-address=" + p.addr, "--log.level=debug"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
@@ -72,7 +74,7 @@ type faultCase struct {
 }
 
 func TestGatewayFaults(t *testing.T) {
-	emitted := &syncBuffer{}
+	emitted := &syncbuf.Buffer{}
 	cases := []faultCase{
 		{name: "hang forever", gateway: simFault(simulator.Fault{Kind: simulator.FaultHang}), reason: gateway.ReasonTimeout},
 		{name: "slow answer past the scrape deadline", gateway: simFault(simulator.Fault{Delay: time.Minute}),
@@ -121,7 +123,7 @@ func TestGatewayFaults(t *testing.T) {
 	assertNoSecrets(t, all, append(secrets, gatewayPassword)...)
 }
 
-func runFault(t *testing.T, tc faultCase, emitted *syncBuffer) {
+func runFault(t *testing.T, tc faultCase, emitted *syncbuf.Buffer) {
 	leaks := goleak.IgnoreCurrent()
 	_, steady := startSimulator(t, 1001, false, simulator.Options{})
 	faulty := tc.gateway(t)
@@ -137,7 +139,7 @@ func runFault(t *testing.T, tc faultCase, emitted *syncBuffer) {
 	yaml := "gateways:\n" + gatewayYAML("steady", steady.URL, steadyAgents, "timeout: 5s", fmt.Sprintf("concurrency: %d", steadyConcurrency), auth) +
 		gatewayYAML("faulty", faulty.url, faultyAgents, faultySettings...)
 
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newExporter(t, yaml, debugLogger(io.MultiWriter(logs, emitted)))
 	handler := e.MetricsHandler(collector.HandlerOptions{Gatherer: prometheus.NewRegistry(), TimeoutOffset: scrapeOffset, DefaultTimeout: time.Minute})
 

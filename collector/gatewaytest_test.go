@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -41,24 +40,6 @@ import (
 // simSeed fixes the simulated Guids, so the tests can search all output for
 // them.
 const simSeed = 4
-
-// syncBuffer collects output from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // debugLogger is the production logger at debug level, writing to w.
 func debugLogger(w io.Writer) gokitlog.Logger {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
+
 	gokitlog "github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -133,7 +135,7 @@ func TestGuidRotationAndSignOut(t *testing.T) {
 	yaml := "gateways:\n  - name: gw\n    url: " + server.URL + "\n    agents:\n" +
 		"      - id: \"1001\"\n        guid_file: " + guidFile + "\n" +
 		"      - id: \"1002\"\n        guid: " + sim.Guid("1002") + "\n"
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := newExporter(t, yaml, debugLogger(logs))
 	handler := metricsHandler(e, 0)
 	expectState := func(r scrapeResult, state, retcode string) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,9 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
 
 	"go.uber.org/goleak"
 
@@ -22,24 +22,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer lets the test read the log while run writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestRunServesAndWritesTheConfiguration(t *testing.T) {
@@ -57,7 +39,7 @@ func TestRunServesAndWritesTheConfiguration(t *testing.T) {
 			configPath := filepath.Join(dir, "agents-sim.yml")
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			done := make(chan error, 1)
 			args := append([]string{"--listen-address=127.0.0.1:0", "--agents=3", "--seed=9", "--quirks=off",
 				"--write-config=" + configPath, "--include-last-call"}, tc.args...)
@@ -137,7 +119,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"--listen-address=127.0.0.1:0", "--first-agent-id=5"},
 		{"--listen-address=127.0.0.1:0", "--write-config=" + filepath.Join(t.TempDir(), "missing", "agents.yml")},
 	} {
-		var logs syncBuffer
+		var logs syncbuf.Buffer
 		if err := run(t.Context(), args, &logs); err == nil {
 			t.Errorf("run %v succeeded", args)
 		}
