@@ -180,33 +180,29 @@ func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID stri
 	}
 }
 
-// counter is one series of an agent's counters: its two extra label values
-// and its count.
-type counter struct {
-	a, b  string
-	value float64
-}
-
-// appendCounters appends the agent's counters as they stand after this
-// scrape's observation to arena, and returns the query error and leave
-// reason counters as slices of it.
-func (s *agentState) appendCounters(arena []counter) (_ []counter, errorCounts, leaveCounts []counter) {
+// errorSamples adds the agent's query error counters, as they stand now,
+// to out.
+func (s *agentState) errorSamples(out *sampleBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	start := len(arena)
 	for key, count := range s.errorCounts {
-		arena = append(arena, counter{string(key.reason), key.retcode, count})
+		out.add(count, string(key.reason), key.retcode)
 	}
-	middle := len(arena)
+}
+
+// leaveSamples adds the agent's leave reason counters, as they stand now,
+// to out, the preset reasons at 0 until they are first counted.
+func (s *agentState) leaveSamples(out *sampleBuf) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for key, count := range s.leaveCounts {
-		arena = append(arena, counter{key.reason, key.description, count})
+		out.add(count, key.reason, key.description)
 	}
 	for _, key := range presetLeaveReasons {
 		if _, counted := s.leaveCounts[key]; !counted {
-			arena = append(arena, counter{key.reason, key.description, 0})
+			out.add(0, key.reason, key.description)
 		}
 	}
-	return arena, arena[start:middle:middle], arena[middle:len(arena):len(arena)]
 }
 
 func (h *callHistograms) observe(call *gateway.CallInfo) {

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
 // family is one per-agent metric family. Its samples are produced once per
@@ -65,7 +63,7 @@ var agentFamilies = sortedFamilies([]agentFamily{
 	}},
 	{agentStateFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		for _, state := range statesByName {
-			out.add(boolValue(state == v.state), state)
+			out.add(boolValue(state == v.obs.state()), state)
 		}
 	}},
 	{queryFailedFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
@@ -75,57 +73,57 @@ var agentFamilies = sortedFamilies([]agentFamily{
 	}},
 	{inCallFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		if v.obs.err == nil {
-			out.add(boolValue(v.call != nil && !v.call.Ended()))
+			call := v.obs.call()
+			out.add(boolValue(call != nil && !call.Ended()))
 		}
 	}},
 	{logonFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if v.call != nil && v.call.LogonTimes.Valid {
-			out.add(float64(v.call.LogonTimes.Value))
+		if call := v.obs.call(); call != nil && call.LogonTimes.Valid {
+			out.add(float64(call.LogonTimes.Value))
 		}
 	}},
 	{callWaitFamily, func(v *agentView, now time.Time, out *sampleBuf) {
-		if v.call == nil {
+		call := v.obs.call()
+		if call == nil {
 			return
 		}
-		if seconds, ok := waitSeconds(v.call, now); ok {
+		if seconds, ok := waitSeconds(call, now); ok {
 			out.add(seconds)
 		}
 	}},
 	{callTalkFamily, func(v *agentView, now time.Time, out *sampleBuf) {
-		if v.call == nil {
+		call := v.obs.call()
+		if call == nil {
 			return
 		}
-		if seconds, ok := talkSeconds(v.call, now); ok {
+		if seconds, ok := talkSeconds(call, now); ok {
 			out.add(seconds)
 		}
 	}},
 	{callMediaTypeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if v.call != nil && v.call.MediaType.Valid {
-			out.add(float64(v.call.MediaType.Value))
+		if call := v.obs.call(); call != nil && call.MediaType.Valid {
+			out.add(float64(call.MediaType.Value))
 		}
 	}},
 	{callStartFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if v.call == nil {
+		call := v.obs.call()
+		if call == nil {
 			return
 		}
-		if seconds, ok := startSeconds(v.call); ok {
+		if seconds, ok := startSeconds(call); ok {
 			out.add(seconds)
 		}
 	}},
 	{callInfoFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if c := v.call; c != nil {
+		if c := v.obs.call(); c != nil {
 			out.add(1, numberLabel(c.CallFeature), numberLabel(c.MediaType), string(c.CallSkill), numberLabel(c.CallSkillID))
 		}
 	}},
 	{queryErrorsFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		for _, c := range v.errorCounts {
-			out.add(c.value, c.a, c.b)
-		}
+		v.state.errorSamples(out)
 	}},
 	{leaveReasonFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		for _, c := range v.leaveCounts {
-			out.add(c.value, c.a, c.b)
-		}
+		v.state.leaveSamples(out)
 	}},
 })
 
@@ -144,33 +142,26 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// agentView is one agent as one scrape saw it.
+// agentView is one agent as one scrape saw it: its observation, and its
+// state for the counters, which are read as they stand when written.
 type agentView struct {
 	gateway, id string
 	obs         *observation
-	state       string
-	// call is the returned call; nil when the query failed or there was none.
-	call                     *gateway.CallInfo
-	errorCounts, leaveCounts []counter
+	state       *agentState
 }
 
-// views returns every agent of the scrape with its counters as they stand
-// now; sorted by agent id and gateway, the order of the exposition, when
-// asked.
+// views returns every agent of the scrape; sorted by agent id and gateway,
+// the order of the exposition, when asked.
 func (r *scrapeResult) views(sorted bool) []agentView {
 	n := 0
 	for i := range r.results {
 		n += len(r.results[i].agents)
 	}
 	views := make([]agentView, 0, n)
-	arena := make([]counter, 0, 2*n)
 	for i, gw := range r.gateways {
 		res := &r.results[i]
 		for j, a := range res.agents {
-			obs := res.observations[j]
-			v := agentView{gateway: gw.name, id: a.id, obs: obs, state: obs.state(), call: obs.call()}
-			arena, v.errorCounts, v.leaveCounts = a.state.appendCounters(arena)
-			views = append(views, v)
+			views = append(views, agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state})
 		}
 	}
 	if sorted && len(r.gateways) > 1 {

@@ -42,7 +42,6 @@ func BenchmarkCollectAgent(b *testing.B) {
 			var (
 				line   []byte
 				buf    sampleBuf
-				arena  []counter
 				series int
 			)
 			b.ReportAllocs()
@@ -54,8 +53,7 @@ func BenchmarkCollectAgent(b *testing.B) {
 				sentAt = sentAt.Add(time.Second)
 				obs := &observation{sentAt: sentAt, duration: time.Millisecond, answer: answer}
 				agent.state.record(obs, histograms, "main", agent.id, logger, false)
-				view := agentView{gateway: "main", id: agent.id, obs: obs, state: obs.state(), call: obs.call()}
-				arena, view.errorCounts, view.leaveCounts = agent.state.appendCounters(arena[:0])
+				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state}
 				line, series = line[:0], 0
 				for _, f := range agentFamilies {
 					buf.reset(&view)

@@ -120,8 +120,14 @@ func (gatewayCollector) Describe(chan<- *prometheus.Desc) {}
 
 func (c gatewayCollector) Collect(ch chan<- prometheus.Metric) { c.r.collectGateways(ch) }
 
+// The answer is compressed at gzip's best speed: at ten thousand agents it
+// is some 20 MB of text, which the default level (promhttp's) takes nearly
+// three times as long to compress, for an answer only about 15% smaller.
 var (
-	gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+	gzipWriters = sync.Pool{New: func() any {
+		gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return gz
+	}}
 	textWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(io.Discard, 32<<10) }}
 )
 
@@ -220,7 +226,11 @@ func appendSample(line []byte, f *family, s *sample) []byte {
 
 // appendLabelValue escapes backslash, newline and double quote.
 func appendLabelValue(line []byte, v string) []byte {
-	if !strings.ContainsAny(v, "\\\n\"") {
+	plain := true
+	for i := 0; i < len(v) && plain; i++ {
+		plain = v[i] != '\\' && v[i] != '\n' && v[i] != '"'
+	}
+	if plain {
 		return append(line, v...)
 	}
 	for i := range len(v) {

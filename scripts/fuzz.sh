@@ -16,7 +16,7 @@ esac
 
 cd "$(dirname "$0")/.."
 
-for target in ./gateway:FuzzDecodeAnswer ./config:FuzzLoad; do
+for target in ./gateway:FuzzDecodeAnswer ./gateway:FuzzDecodeFastMatchesGeneral ./config:FuzzLoad; do
 	pkg="${target%%:*}"
 	name="${target#*:}"
 	echo "fuzzing $name in $pkg for ${seconds}s"

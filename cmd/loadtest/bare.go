@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,29 +11,43 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
 
 // The bare client is the floor the exporter is measured against: the same
 // GETs, with the same headers and concurrency, each answer read and decoded
 // with encoding/json into the fields the exporter uses, and nothing else.
 // It runs in a child process of its own, so getrusage(RUSAGE_SELF) there
-// counts its CPU alone: not the simulator's, not the load generator's.
+// counts its CPU alone: not the simulator's, not the load generator's. The
+// parent has it do one round at a time, alternating with the exporter's
+// scrapes, so both see the same machine: on a shared machine the CPU time
+// of the same work drifts with what else runs.
+//
+// Protocol: each line "round" on the child's standard input makes it query
+// every agent once and answer with a roundReport line; at the end of its
+// input it answers with a bareTotals line and exits.
 
-// bareResult is what the child reports on its standard output.
-type bareResult struct {
-	Rounds []time.Duration `json:"rounds"`
-	// CPU is the child's own CPU time over rounds 2..R (over all rounds
-	// when there is only one), and Queries the queries in that span.
+const bareClientArg = "--bare-client-child"
+
+// roundReport is the child's answer to one round.
+type roundReport struct {
+	Wall       time.Duration `json:"wall"`
+	Errors     int64         `json:"errors"`
+	FirstError string        `json:"first_error,omitempty"`
+}
+
+// bareTotals is the child's last answer: its own CPU time from the end of
+// its first round (from the start when there was only one) to the end.
+type bareTotals struct {
 	CPU     time.Duration `json:"cpu"`
 	Queries int           `json:"queries"`
-	Errors  int64         `json:"errors"`
-	// FirstError describes one failed query, if any.
-	FirstError string `json:"first_error,omitempty"`
 }
 
 // bareAnswer is the envelope; a plain client has no tolerance for the
@@ -69,9 +85,9 @@ type bareCall struct {
 
 type bareAgent struct{ url, guid string }
 
-// runBareClient is the child's main: it reads the exporter's agents.yml,
-// queries every agent `rounds` times and prints a bareResult.
-func runBareClient(configFile string, rounds, concurrency int, timeout time.Duration) error {
+// runBareClient is the child's main: it reads the exporter's agents.yml and
+// does rounds as told on standard input.
+func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency int, timeout time.Duration) error {
 	content, err := os.ReadFile(configFile)
 	if err != nil {
 		return err
@@ -96,50 +112,78 @@ func runBareClient(configFile string, rounds, concurrency int, timeout time.Dura
 	}}
 	defer client.CloseIdleConnections()
 
+	enc := json.NewEncoder(out)
 	var (
-		result     bareResult
-		failures   atomic.Int64
-		firstError atomic.Value
+		totals   bareTotals
+		cpuStart time.Duration
+		rounds   int
 	)
-	var cpuStart time.Duration
-	for round := range rounds {
-		if round == 1 || rounds == 1 {
+	if cpuStart, err = selfCPU(); err != nil {
+		return err
+	}
+	lines := bufio.NewScanner(in)
+	for lines.Scan() {
+		if lines.Text() != "round" {
+			return fmt.Errorf("unknown command %q", lines.Text())
+		}
+		report := bareRound(client, agents, concurrency, timeout)
+		if rounds++; rounds == 1 {
+			// The first round opens the connections; like the exporter's
+			// first scrape it is left out of the CPU time.
 			if cpuStart, err = selfCPU(); err != nil {
 				return err
 			}
-			result.Queries = 0
+		} else {
+			totals.Queries += len(agents)
 		}
-		started := time.Now()
-		next := make(chan bareAgent)
-		var wg sync.WaitGroup
-		for range min(concurrency, len(agents)) {
-			wg.Go(func() {
-				for a := range next {
-					if err := bareQuery(client, a, timeout); err != nil {
-						failures.Add(1)
-						firstError.CompareAndSwap(nil, err.Error())
-					}
-				}
-			})
+		if err := enc.Encode(report); err != nil {
+			return err
 		}
-		for _, a := range agents {
-			next <- a
-		}
-		close(next)
-		wg.Wait()
-		result.Rounds = append(result.Rounds, time.Since(started))
-		result.Queries += len(agents)
+	}
+	if err := lines.Err(); err != nil {
+		return err
 	}
 	cpuEnd, err := selfCPU()
 	if err != nil {
 		return err
 	}
-	result.CPU = cpuEnd - cpuStart
-	result.Errors = failures.Load()
-	if msg, ok := firstError.Load().(string); ok {
-		result.FirstError = msg
+	totals.CPU = cpuEnd - cpuStart
+	if rounds == 1 {
+		// One round only: its CPU time is all there is.
+		totals.Queries = len(agents)
 	}
-	return json.NewEncoder(os.Stdout).Encode(result)
+	return enc.Encode(totals)
+}
+
+// bareRound queries every agent once with concurrency workers.
+func bareRound(client *http.Client, agents []bareAgent, concurrency int, timeout time.Duration) roundReport {
+	var (
+		failures   atomic.Int64
+		firstError atomic.Value
+		wg         sync.WaitGroup
+	)
+	started := time.Now()
+	next := make(chan bareAgent)
+	for range min(concurrency, len(agents)) {
+		wg.Go(func() {
+			for a := range next {
+				if err := bareQuery(client, a, timeout); err != nil {
+					failures.Add(1)
+					firstError.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	for _, a := range agents {
+		next <- a
+	}
+	close(next)
+	wg.Wait()
+	report := roundReport{Wall: time.Since(started), Errors: failures.Load()}
+	if msg, ok := firstError.Load().(string); ok {
+		report.FirstError = msg
+	}
+	return report
 }
 
 func bareQuery(client *http.Client, a bareAgent, timeout time.Duration) error {
@@ -177,3 +221,112 @@ func bareQuery(client *http.Client, a bareAgent, timeout time.Duration) error {
 }
 
 var errBareFailed = errors.New("the bare client's queries failed")
+
+// bareResult is what the parent learned of the bare client.
+type bareResult struct {
+	rounds   []time.Duration
+	cpu      time.Duration // over rounds 2..R (all when R = 1)
+	queries  int
+	pid      int
+	requests int64
+	conns    int64
+	// simCPU is this process's CPU time during rounds 2..R: the simulator's.
+	simCPU time.Duration
+}
+
+// bareProc is the parent's side of the bare client child.
+type bareProc struct {
+	o      options
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *json.Decoder
+	stderr bytes.Buffer
+	sim    *simulator.Server
+	res    bareResult
+}
+
+func startBare(ctx context.Context, o options, configFile string, sim *simulator.Server) (*bareProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	//nolint:gosec // this program, re-run as the bare client
+	cmd := exec.CommandContext(ctx, self, bareClientArg, "-config="+configFile,
+		"-concurrency="+strconv.Itoa(o.concurrency), "-timeout=5s")
+	b := &bareProc{o: o, cmd: cmd, sim: sim}
+	cmd.Stderr = &b.stderr
+	if b.in, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	b.out = json.NewDecoder(stdout)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b.res.pid = cmd.Process.Pid
+	return b, nil
+}
+
+// round has the child query every agent once.
+func (b *bareProc) round(i int) error {
+	requestsBefore, connsBefore := b.sim.Stats().Requests, b.sim.ConnectionsOpened()
+	selfBefore, err := selfCPU()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(b.in, "round\n"); err != nil {
+		return b.failed(err)
+	}
+	var report roundReport
+	if err := b.out.Decode(&report); err != nil {
+		return b.failed(err)
+	}
+	selfAfter, err := selfCPU()
+	if err != nil {
+		return err
+	}
+	if report.Errors > 0 {
+		return fmt.Errorf("%w: %d of %d in round %d, first: %s", errBareFailed, report.Errors, b.o.agents, i+1, report.FirstError)
+	}
+	b.res.rounds = append(b.res.rounds, report.Wall)
+	b.res.requests += b.sim.Stats().Requests - requestsBefore
+	b.res.conns += b.sim.ConnectionsOpened() - connsBefore
+	if i > 0 || b.o.scrapes == 1 {
+		b.res.simCPU += selfAfter - selfBefore
+	}
+	return nil
+}
+
+// finish ends the child and returns its measurements.
+func (b *bareProc) finish() (*bareResult, error) {
+	if err := b.in.Close(); err != nil {
+		return nil, b.failed(err)
+	}
+	var totals bareTotals
+	if err := b.out.Decode(&totals); err != nil {
+		return nil, b.failed(err)
+	}
+	if err := b.cmd.Wait(); err != nil {
+		return nil, b.failed(err)
+	}
+	b.res.cpu, b.res.queries = totals.CPU, totals.Queries
+	return &b.res, nil
+}
+
+// stop kills the child if it still runs; for error paths.
+func (b *bareProc) stop() {
+	if b.cmd.ProcessState == nil {
+		_ = b.cmd.Process.Kill()
+		_ = b.cmd.Wait()
+	}
+}
+
+// failed stops the child, so that its standard error is complete, and
+// wraps err with it.
+func (b *bareProc) failed(err error) error {
+	b.stop()
+	return fmt.Errorf("bare client: %w\n%s", err, b.stderr.Bytes())
+}

@@ -31,6 +31,9 @@ go_memstats_heap_inuse_bytes 1.5e+07
 	if got := countAgentsUp(text); got != 2 {
 		t.Errorf("agents up %d, want 2", got)
 	}
+	if got := sumSamples(text, "agentgateway_agent_up{"); got != 2 {
+		t.Errorf("sum of agent_up %v, want 2", got)
+	}
 	if got := countSamples(text); got != 6 {
 		t.Errorf("samples %d, want 6", got)
 	}
