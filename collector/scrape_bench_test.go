@@ -2,15 +2,15 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/bareclient"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
@@ -145,7 +145,7 @@ func BenchmarkScrape1000(b *testing.B) {
 			for range benchConcurrency {
 				wg.Go(func() {
 					for id := range next {
-						if err := bareQuery(client, sim.URL(), id, sim.Guid(id)); err != nil {
+						if err := bareclient.Query(context.Background(), client, bareclient.URL(sim.URL(), id), sim.Guid(id)); err != nil {
 							b.Error(err)
 						}
 					}
@@ -173,63 +173,4 @@ func BenchmarkScrape1000(b *testing.B) {
 func reportPerAgent(b *testing.B, cpu time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*benchAgents), "cpu-ns/agent")
-}
-
-// bareAnswer is what a plain client would decode: the envelope and the call
-// fields the exporter reads, with no tolerance for the gateway's quirks.
-type bareAnswer struct {
-	Retcode string          `json:"retcode"`
-	Message string          `json:"message"`
-	Result  json.RawMessage `json:"result"`
-}
-
-type bareCall struct {
-	CallFeature  *int64 `json:"callfeature"`
-	CallID       string `json:"callid"`
-	CallSkill    string `json:"callskill"`
-	CallSkillID  *int64 `json:"callskillid"`
-	BeginTime    *int64 `json:"begintime"`
-	EndTime      *int64 `json:"endtime"`
-	LogonTimes   *int64 `json:"logontimes"`
-	MediaType    *int64 `json:"mediaType"`
-	MediaAbility *int64 `json:"mediaAbility"`
-	Trace        *struct {
-		WaitBeginTime   *int64 `json:"waitBeginTime"`
-		WaitEndTime     *int64 `json:"waitEndTime"`
-		AnswerBeginTime *int64 `json:"answerBeginTime"`
-		AnswerEndTime   *int64 `json:"answerEndTime"`
-		TalkBeginTime   *int64 `json:"talkBeginTime"`
-		TalkEndTime     *int64 `json:"talkEndTime"`
-		EnterReason     *int64 `json:"enterReason"`
-		LeaveReason     *int64 `json:"leaveReason"`
-		LeaveReasonDesc string `json:"leaveReasonDesc"`
-	} `json:"trace"`
-}
-
-func bareQuery(client *http.Client, baseURL, agentID, guid string) error {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet,
-		baseURL+"/agentgateway/resource/calldata/"+agentID+"/callinfo?isNoContainLastCall=true", http.NoBody)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Guid", guid)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var answer bareAnswer
-	if err := json.Unmarshal(body, &answer); err != nil {
-		return err
-	}
-	if len(answer.Result) > 0 && answer.Result[0] == '{' {
-		var call bareCall
-		return json.Unmarshal(answer.Result, &call)
-	}
-	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/bareclient"
+
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
@@ -50,39 +52,6 @@ type bareTotals struct {
 	Queries int           `json:"queries"`
 }
 
-// bareAnswer is the envelope; a plain client has no tolerance for the
-// gateway's quirks, which the simulator does not send in a load test.
-type bareAnswer struct {
-	Retcode string          `json:"retcode"`
-	Message string          `json:"message"`
-	Result  json.RawMessage `json:"result"`
-}
-
-type bareTrace struct {
-	WaitBeginTime   *int64 `json:"waitBeginTime"`
-	WaitEndTime     *int64 `json:"waitEndTime"`
-	AnswerBeginTime *int64 `json:"answerBeginTime"`
-	AnswerEndTime   *int64 `json:"answerEndTime"`
-	TalkBeginTime   *int64 `json:"talkBeginTime"`
-	TalkEndTime     *int64 `json:"talkEndTime"`
-	EnterReason     *int64 `json:"enterReason"`
-	LeaveReason     *int64 `json:"leaveReason"`
-	LeaveReasonDesc string `json:"leaveReasonDesc"`
-}
-
-type bareCall struct {
-	CallFeature  *int64     `json:"callfeature"`
-	CallID       string     `json:"callid"`
-	CallSkill    string     `json:"callskill"`
-	CallSkillID  *int64     `json:"callskillid"`
-	BeginTime    *int64     `json:"begintime"`
-	EndTime      *int64     `json:"endtime"`
-	LogonTimes   *int64     `json:"logontimes"`
-	MediaType    *int64     `json:"mediaType"`
-	MediaAbility *int64     `json:"mediaAbility"`
-	Trace        *bareTrace `json:"trace"`
-}
-
 type bareAgent struct{ url, guid string }
 
 // runBareClient is the child's main: it reads the exporter's agents.yml and
@@ -101,7 +70,7 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 	base := gw.BaseURL.String()
 	for i, a := range gw.Agents {
 		agents[i] = bareAgent{
-			url:  base + "/agentgateway/resource/calldata/" + url.PathEscape(a.ID) + "/callinfo?isNoContainLastCall=true",
+			url:  bareclient.URL(base, url.PathEscape(a.ID)),
 			guid: string(a.GUID),
 		}
 	}
@@ -189,35 +158,7 @@ func bareRound(client *http.Client, agents []bareAgent, concurrency int, timeout
 func bareQuery(client *http.Client, a bareAgent, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url, http.NoBody)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Guid", a.guid)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var answer bareAnswer
-	if err := json.Unmarshal(body, &answer); err != nil {
-		return err
-	}
-	if answer.Retcode != "0" {
-		return fmt.Errorf("retcode %s", answer.Retcode)
-	}
-	if len(answer.Result) > 0 && answer.Result[0] == '{' {
-		var call bareCall
-		if err := json.Unmarshal(answer.Result, &call); err != nil {
-			return err
-		}
-	}
-	return nil
+	return bareclient.Query(ctx, client, a.url, a.guid)
 }
 
 var errBareFailed = errors.New("the bare client's queries failed")
