@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
+
 	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
 
 	"golang.org/x/crypto/bcrypt"
@@ -91,21 +93,11 @@ type exporterProcess struct {
 	emitted *syncbuf.Buffer
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startExporter runs the exporter at debug level on a free loopback port
 // and waits until it answers HTTP on it (client and scheme may be TLS).
 func startExporter(t *testing.T, client *http.Client, scheme string, args ...string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: freeAddr(t), output: &syncbuf.Buffer{}, done: make(chan struct{}), emitted: &syncbuf.Buffer{}}
+	p := &exporterProcess{addr: loopback.TestAddr(t), output: &syncbuf.Buffer{}, done: make(chan struct{}), emitted: &syncbuf.Buffer{}}
 	p.cmd = exec.Command(exporterBinary(t), append([]string{"--web.listen-address=" + p.addr, "--log.level=debug"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
+
 	"github.com/agentgateway/agentgateway_exporter/internal/syncbuf"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -302,13 +304,7 @@ func resetMidBody(w http.ResponseWriter, _ *http.Request) {
 
 // refused: nothing listens at the gateway's address.
 func refused(t *testing.T) faultyGateway {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return faultyGateway{url: "http://" + addr, victims: faultyAgents}
+	return faultyGateway{url: "http://" + loopback.TestAddr(t), victims: faultyAgents}
 }
 
 // blackHole accepts connections and never answers, like a gateway whose

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -57,7 +59,7 @@ func TestEndToEnd(t *testing.T) {
 	// serves HTTPS, as the real gateway does, and returns the previous call,
 	// as the exporter asks by default.
 	agentsFile := filepath.Join(dir, "agents.yml")
-	simAddr := freeAddr(t)
+	simAddr := loopback.TestAddr(t)
 	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
 		"--tls", "--include-last-call", "--write-config="+agentsFile)
 	// One agent the gateway does not know is added, as in a real agents.yml
@@ -72,11 +74,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	exporterAddr := freeAddr(t)
+	exporterAddr := loopback.TestAddr(t)
 	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
 	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
 
-	amAddr := freeAddr(t)
+	amAddr := loopback.TestAddr(t)
 	amConfig := filepath.Join(dir, "alertmanager.yml")
 	writeFile(t, amConfig, `route:
   receiver: blackhole
@@ -99,7 +101,7 @@ receivers:
 	fastAlerts := filepath.Join(dir, "alerts-for-0s.yml")
 	writeFile(t, fastAlerts, string(shortFor(alerts, "0s")))
 
-	promAddr := freeAddr(t)
+	promAddr := loopback.TestAddr(t)
 	promConfig := filepath.Join(dir, "prometheus.yml")
 	writeFile(t, promConfig, fmt.Sprintf(`global:
   scrape_interval: 1s

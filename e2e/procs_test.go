@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,19 +65,6 @@ func goBuild(ctx context.Context, t *testing.T, goBin, root, pkg, out string) st
 		t.Fatalf("go build %s: %v\n%s", pkg, err, output)
 	}
 	return out
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago. Another process could take it before the child binds it; the
-// children's readiness checks then fail clearly rather than hang.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // process is a child started by the test; its output goes to a log file

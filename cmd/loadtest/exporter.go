@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
@@ -62,7 +63,7 @@ type exporterProc struct {
 }
 
 func startExporter(ctx context.Context, o options, bin, dir, configFile string, sim *simulator.Server) (*exporterProc, error) {
-	addr, err := freeAddr(ctx)
+	addr, err := loopback.FreeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -319,14 +320,4 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 			return fmt.Errorf("no answer from %s within a minute", url)
 		}
 	}
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(ctx context.Context) (string, error) {
-	l, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
