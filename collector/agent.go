@@ -64,7 +64,10 @@ func (g *guidSource) get(logger log.Logger) string {
 
 // observation is one query's outcome.
 type observation struct {
-	sentAt   time.Time
+	sentAt time.Time
+	// askedAt is sentAt on the exporter's clock (Options.Now), against
+	// which min_interval ages shared answers.
+	askedAt  time.Time
 	duration time.Duration
 	answer   *gateway.Answer
 	err      *gateway.QueryError
@@ -138,7 +141,9 @@ func newAgentState() *agentState {
 // log. It is the only place state changes, under the agent's lock. The
 // observation is kept for later scrapes to share only when share is set
 // (min_interval): otherwise nothing reads it, and at ten thousand agents
-// keeping every last answer costs megabytes.
+// keeping every last answer costs megabytes. Only what the gateway said
+// is shared: a timeout belongs to the scrape whose deadline or slot wait
+// ran out, and another scrape may have the budget to get an answer.
 func (s *agentState) record(obs *observation, histograms *callHistograms, gatewayName, agentID string, logger log.Logger, share bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,9 +161,15 @@ func (s *agentState) record(obs *observation, histograms *callHistograms, gatewa
 	switch {
 	case !share:
 		s.latest = nil
-	case s.latest == nil || obs.sentAt.After(s.latest.sentAt):
+	case obs.fromGateway() && (s.latest == nil || obs.sentAt.After(s.latest.sentAt)):
 		s.latest = obs
 	}
+}
+
+// fromGateway reports whether the gateway itself answered: with a call,
+// no call or a retcode.
+func (o *observation) fromGateway() bool {
+	return o.err == nil || o.err.Reason == gateway.ReasonRetcode
 }
 
 func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID string, logger log.Logger) {

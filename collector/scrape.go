@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway"
@@ -102,6 +103,10 @@ func (s *scrape) run() *scrapeResult {
 		})
 	}
 	wg.Wait()
+	if abandoned(s.ctx) {
+		level.Debug(s.exporter.logger()).Log("msg", "scrape abandoned by its client; the queries it cut off are not counted",
+			"err", context.Cause(s.ctx))
+	}
 	r.now = s.exporter.opts.Now()
 	return r
 }
@@ -144,15 +149,18 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection)
 }
 
 // observe returns the agent's answer for this scrape: a fresh query, or,
-// with min_interval, one shared with other scrapes close in time.
+// with min_interval, one the gateway gave another scrape close in time (on
+// the exporter's clock). A scrape that waited for another's query which
+// then ended without an answer from the gateway asks the gateway itself.
 func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
 	minInterval := time.Duration(gw.cfg.MinInterval)
 	if minInterval <= 0 {
 		return gw.query(ctx, e, a, histograms)
 	}
+	started := time.Now()
 	for {
 		a.state.mu.Lock()
-		if latest := a.state.latest; latest != nil && time.Since(latest.sentAt) < minInterval {
+		if latest := a.state.latest; latest != nil && e.opts.Now().Sub(latest.askedAt) < minInterval {
 			a.state.mu.Unlock()
 			return latest
 		}
@@ -172,7 +180,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 		select {
 		case <-waitFor:
 		case <-ctx.Done():
-			return timedOut(time.Now(), ctx.Err())
+			return gw.finish(ctx, e, a, histograms, timedOut(started, ctx.Err()))
 		}
 	}
 }
@@ -191,30 +199,44 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	select {
 	case gw.slots <- struct{}{}:
 	case <-ctx.Done():
-		obs := timedOut(queued, ctx.Err())
-		a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
-		return obs
+		return gw.finish(ctx, e, a, histograms, timedOut(queued, ctx.Err()))
 	}
 	defer func() { <-gw.slots }()
 	if gw.limiter != nil {
 		if err := gw.limiter.Wait(ctx); err != nil {
-			obs := timedOut(queued, err)
-			a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
-			return obs
+			return gw.finish(ctx, e, a, histograms, timedOut(queued, err))
 		}
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
 	defer cancel()
-	sentAt := time.Now()
+	sentAt, askedAt := time.Now(), e.opts.Now()
 	answer, err := gw.client.QueryCallInfo(reqCtx, a.id, a.guid.get(e.logger()), gw.cfg.IncludesLastCall())
-	obs := &observation{sentAt: sentAt, duration: time.Since(queued), answer: answer}
+	obs := &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
 	if err != nil {
 		var queryErr *gateway.QueryError
 		errors.As(err, &queryErr)
 		obs.err = queryErr
 	}
+	return gw.finish(ctx, e, a, histograms, obs)
+}
+
+// finish records a query's outcome, unless the scrape was abandoned by its
+// client: a query its cancellation cut off says nothing about the gateway,
+// so it is neither counted nor logged as a failing agent (the scrape logs
+// it once, at debug). The scrape's own deadline running out is a timeout.
+func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms, obs *observation) *observation {
+	if obs.err != nil && obs.err.Reason == gateway.ReasonTimeout && abandoned(ctx) {
+		return obs
+	}
 	a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
 	return obs
+}
+
+// abandoned tells a scrape cancelled by its client from one whose deadline
+// ran out: the handler's deadline, and any deadline above it, end the
+// context with DeadlineExceeded; only the request going away cancels it.
+func abandoned(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // collectGateways emits everything that is not per agent: the scrape's
