@@ -62,34 +62,29 @@ func TestMinIntervalSharesOnlyGatewayAnswers(t *testing.T) {
 	gw.set("1003", `{"message":"not signed in","retcode":"100-006"}`)
 	gw.setDelay("1001", time.Minute)
 
-	short := scrapeWithin(t, e, 300*time.Millisecond)
-	for id, want := range map[string]string{"1001": "timeout", "1002": "timeout", "1003": "timeout"} {
-		if got := reasonOf(short[id]); got != want {
-			t.Fatalf("short scrape: agent %s %s, want %s", id, got, want)
+	for _, step := range []struct {
+		name    string
+		budget  time.Duration
+		want    map[string]string
+		queries int64
+	}{
+		{"short scrape", 300 * time.Millisecond, map[string]string{"1001": "timeout", "1002": "timeout", "1003": "timeout"}, 1},
+		// Every agent again: no local timeout is shared.
+		{"long scrape after a short one", 5 * time.Second, map[string]string{"1001": "ok", "1002": "ok", "1003": "retcode"}, 3},
+		// Nothing: the gateway's answers are shared.
+		{"third scrape", 5 * time.Second, map[string]string{"1001": "ok", "1002": "ok", "1003": "retcode"}, 0},
+	} {
+		requests := gw.requests.Load()
+		got := scrapeWithin(t, e, step.budget)
+		for id, want := range step.want {
+			if reason := reasonOf(got[id]); reason != want {
+				t.Errorf("%s: agent %s %s, want %s", step.name, id, reason, want)
+			}
 		}
-	}
-	requests := gw.requests.Load()
-
-	gw.setDelay("1001", 0)
-	long := scrapeWithin(t, e, 5*time.Second)
-	for id, want := range map[string]string{"1001": "ok", "1002": "ok", "1003": "retcode"} {
-		if got := reasonOf(long[id]); got != want {
-			t.Errorf("long scrape after a short one: agent %s %s, want %s (a local timeout was shared)", id, got, want)
+		if sent := gw.requests.Load() - requests; sent != step.queries {
+			t.Errorf("%s sent %d queries, want %d", step.name, sent, step.queries)
 		}
-	}
-	if got := gw.requests.Load() - requests; got != 3 {
-		t.Errorf("long scrape sent %d queries, want 3 (every agent again)", got)
-	}
-
-	requests = gw.requests.Load()
-	again := scrapeWithin(t, e, 5*time.Second)
-	for id, want := range map[string]string{"1001": "ok", "1002": "ok", "1003": "retcode"} {
-		if got := reasonOf(again[id]); got != want {
-			t.Errorf("third scrape: agent %s %s, want %s", id, got, want)
-		}
-	}
-	if got := gw.requests.Load() - requests; got != 0 {
-		t.Errorf("third scrape within min_interval sent %d queries, want 0 (gateway answers are shared)", got)
+		gw.setDelay("1001", 0)
 	}
 }
 
