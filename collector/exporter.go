@@ -59,6 +59,7 @@ type gatewayTarget struct {
 	slots      chan struct{}
 	limiter    *rate.Limiter
 	histograms *histogramSets
+	folds      *labelFolds
 	agents     []*agentTarget
 }
 
@@ -115,7 +116,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	keepState := map[string]*agentState{}
 	if previous != nil {
-		gw.histograms = previous.histograms
+		gw.histograms, gw.folds = previous.histograms, previous.folds
 		for _, a := range previous.agents {
 			keepState[a.id] = a.state
 		}
@@ -128,6 +129,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	if gw.histograms == nil {
 		gw.histograms = &histogramSets{gateway: cfg.Name, native: e.opts.NativeHistograms}
+		gw.folds = newLabelFolds()
 	}
 	if gw.httpClient == nil {
 		httpClient, err := promconfig.NewClientFromConfig(cfg.HTTPClientConfig, "agentgateway_"+cfg.Name)

@@ -55,6 +55,10 @@ var (
 	gatewayAgentsDesc = newDesc("gateway_agents",
 		"Agents of the gateway queried by this scrape.", gatewayLabels)
 
+	labelValuesFoldedDesc = newDesc("label_values_folded_total",
+		"Label values from the gateway's answers replaced by \"other\": outside their documented form, or beyond the distinct values kept per label and gateway.",
+		[]string{"gateway", "label"})
+
 	scrapeDeadlineDesc = newDesc("scrape_deadline_seconds",
 		"Time budget of this scrape: Prometheus' scrape timeout minus the configured offset.", nil)
 )

@@ -228,7 +228,7 @@ func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget
 	if obs.err != nil && obs.err.Reason == gateway.ReasonTimeout && abandoned(ctx) {
 		return obs
 	}
-	a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
+	a.state.record(obs, gw, histograms, a.id, e.logger())
 	return obs
 }
 
@@ -257,6 +257,9 @@ func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, res.duration.Seconds(), gw.name)
 		ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(res.agents)), gw.name)
 		res.histograms.collect(ch)
+		for _, fold := range gw.folds.all() {
+			ch <- prometheus.MustNewConstMetric(labelValuesFoldedDesc, prometheus.CounterValue, float64(fold.folded.Load()), gw.name, fold.label)
+		}
 	}
 }
 
