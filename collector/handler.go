@@ -26,6 +26,40 @@ type HandlerOptions struct {
 	// DefaultTimeout applies when the request carries no
 	// X-Prometheus-Scrape-Timeout-Seconds header (a person with curl).
 	DefaultTimeout time.Duration
+	// MaxRequests bounds the scrapes served at once by the handlers given
+	// the same limit; nil means no limit.
+	MaxRequests *RequestLimit
+}
+
+// RequestLimit is a number of scrapes that may run at once.
+type RequestLimit struct{ slots chan struct{} }
+
+// NewRequestLimit allows n scrapes at once; 0 or less means no limit.
+func NewRequestLimit(n int) *RequestLimit {
+	if n <= 0 {
+		return nil
+	}
+	return &RequestLimit{slots: make(chan struct{}, n)}
+}
+
+// acquire takes a slot if one is free, without waiting: a scrape over the
+// limit is refused before it queries anything.
+func (l *RequestLimit) acquire() bool {
+	if l == nil {
+		return true
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *RequestLimit) release() {
+	if l != nil {
+		<-l.slots
+	}
 }
 
 // MetricsHandler serves every configured agent plus the exporter's own
@@ -61,6 +95,12 @@ func parseSelection(r *http.Request) (Selection, error) {
 
 func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (Selection, error), own prometheus.Gatherer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !opts.MaxRequests.acquire() {
+			level.Debug(e.logger()).Log("msg", "scrape refused: too many at once", "path", r.URL.Path)
+			http.Error(w, fmt.Sprintf("more than %d scrapes at once (--web.max-requests)", cap(opts.MaxRequests.slots)), http.StatusServiceUnavailable)
+			return
+		}
+		defer opts.MaxRequests.release()
 		sel, err := selection(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
