@@ -96,11 +96,16 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 	e.gateways = next
 	e.mu.Unlock()
 
+	// Clients no longer used (gateways removed, or reached another way)
+	// let go of their keep-alive connections. A request still running on
+	// one returns its connection later; that one idles out on its own.
 	for _, gw := range next {
-		delete(previous, gw.name)
+		if old := previous[gw.name]; old != nil && old.httpClient == gw.httpClient {
+			delete(previous, gw.name)
+		}
 	}
-	for _, gone := range previous {
-		gone.httpClient.CloseIdleConnections()
+	for _, replaced := range previous {
+		replaced.httpClient.CloseIdleConnections()
 	}
 	return nil
 }
