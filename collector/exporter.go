@@ -170,15 +170,4 @@ func sameConnection(a, b *config.Gateway) bool {
 	return a.BaseURL.String() == b.BaseURL.String() && reflect.DeepEqual(a.HTTPClientConfig, b.HTTPClientConfig)
 }
 
-// Agents is the number of configured agents, for logs.
-func (e *Exporter) Agents() int {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	n := 0
-	for _, gw := range e.gateways {
-		n += len(gw.agents)
-	}
-	return n
-}
-
 func (e *Exporter) logger() log.Logger { return e.opts.Logger }

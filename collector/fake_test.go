@@ -131,7 +131,7 @@ func scrapeCollector(t *testing.T, e *Exporter, timeout time.Duration) prometheu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
-	c, err := e.Scrape(ctx, Selection{})
+	c, err := e.newScrape(ctx, selection{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func TestLabelValuesFromGatewayAreBounded(t *testing.T) {
 	e := newTestExporter(t, yaml, nil)
 	const scrapes = 40 // 2,000 retcodes and 2,000 calls
 	for range scrapes {
-		runScrape(t, e, Selection{})
+		runScrape(t, e, selection{})
 	}
 
 	gather := func() []*dto.MetricFamily {

@@ -65,7 +65,7 @@ func (l *RequestLimit) release() {
 // MetricsHandler serves every configured agent plus the exporter's own
 // metrics.
 func (e *Exporter) MetricsHandler(opts HandlerOptions) http.Handler {
-	return e.handler(opts, func(*http.Request) (Selection, error) { return Selection{}, nil }, opts.Gatherer)
+	return e.handler(opts, func(*http.Request) (selection, error) { return selection{}, nil }, opts.Gatherer)
 }
 
 // ProbeHandler serves one gateway, optionally one shard of it:
@@ -74,9 +74,9 @@ func (e *Exporter) ProbeHandler(opts HandlerOptions) http.Handler {
 	return e.handler(opts, parseSelection, nil)
 }
 
-func parseSelection(r *http.Request) (Selection, error) {
+func parseSelection(r *http.Request) (selection, error) {
 	q := r.URL.Query()
-	sel := Selection{Gateway: q.Get("gateway")}
+	sel := selection{Gateway: q.Get("gateway")}
 	if sel.Gateway == "" {
 		return sel, errors.New("gateway parameter is missing")
 	}
@@ -93,7 +93,7 @@ func parseSelection(r *http.Request) (Selection, error) {
 	return sel, nil
 }
 
-func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (Selection, error), own prometheus.Gatherer) http.Handler {
+func (e *Exporter) handler(opts HandlerOptions, choose func(*http.Request) (selection, error), own prometheus.Gatherer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !opts.MaxRequests.acquire() {
 			level.Debug(e.logger()).Log("msg", "scrape refused: too many at once", "path", r.URL.Path)
@@ -101,7 +101,7 @@ func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (S
 			return
 		}
 		defer opts.MaxRequests.release()
-		sel, err := selection(r)
+		sel, err := choose(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

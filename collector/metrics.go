@@ -86,18 +86,18 @@ type histogramSets struct {
 	native  bool
 
 	mu   sync.Mutex
-	sets map[Selection]*callHistograms
+	sets map[selection]*callHistograms
 }
 
-func (h *histogramSets) forSelection(sel Selection) *callHistograms {
-	key := Selection{Shard: sel.Shard, Shards: sel.Shards}
+func (h *histogramSets) forSelection(sel selection) *callHistograms {
+	key := selection{Shard: sel.Shard, Shards: sel.Shards}
 	if key.Shards <= 1 {
-		key = Selection{}
+		key = selection{}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.sets == nil {
-		h.sets = map[Selection]*callHistograms{}
+		h.sets = map[selection]*callHistograms{}
 	}
 	set := h.sets[key]
 	if set == nil {

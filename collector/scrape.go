@@ -13,41 +13,37 @@ import (
 	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
-// Selection narrows a scrape to one gateway and, optionally, one shard of
+// selection narrows a scrape to one gateway and, optionally, one shard of
 // its agents (a stable hash of the agent id), so several scrape targets or
 // exporter replicas can split a large gateway.
-type Selection struct {
+type selection struct {
 	Gateway string // "" = every gateway
 	Shard   int
 	Shards  int // 0 or 1 = no sharding
 }
 
-// ErrUnknownGateway is returned for a Selection naming no configured gateway.
-var ErrUnknownGateway = errors.New("unknown gateway")
+// errUnknownGateway is returned for a selection naming no configured gateway.
+var errUnknownGateway = errors.New("unknown gateway")
 
-func (s Selection) includes(agentID string) bool {
+func (s selection) includes(agentID string) bool {
 	if s.Shards <= 1 {
 		return true
 	}
-	return ShardOf(agentID, s.Shards) == s.Shard
+	return shardOf(agentID, s.Shards) == s.Shard
 }
 
-// ShardOf is the shard an agent id belongs to among n.
-func ShardOf(agentID string, n int) int {
+// shardOf is the shard an agent id belongs to among n.
+func shardOf(agentID string, n int) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(agentID))
 	return int(h.Sum32() % uint32(n)) //nolint:gosec // n is a small positive shard count
 }
 
-// Scrape returns a collector that, when collected, queries the selected
-// agents once within ctx and reports what it learned. It is meant to be
-// registered in a fresh registry per HTTP request, like blackbox_exporter's
-// probes, so each scrape carries its own deadline.
-func (e *Exporter) Scrape(ctx context.Context, sel Selection) (prometheus.Collector, error) {
-	return e.newScrape(ctx, sel)
-}
-
-func (e *Exporter) newScrape(ctx context.Context, sel Selection) (*scrape, error) {
+// newScrape returns a collector that, when collected, queries the selected
+// agents once within ctx and reports what it learned. It is registered in
+// a fresh registry per HTTP request, like blackbox_exporter's probes, so
+// each scrape carries its own deadline.
+func (e *Exporter) newScrape(ctx context.Context, sel selection) (*scrape, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var targets []*gatewayTarget
@@ -57,16 +53,16 @@ func (e *Exporter) newScrape(ctx context.Context, sel Selection) (*scrape, error
 		}
 	}
 	if sel.Gateway != "" && len(targets) == 0 {
-		return nil, ErrUnknownGateway
+		return nil, errUnknownGateway
 	}
-	return &scrape{exporter: e, ctx: ctx, selection: sel, gateways: targets}, nil
+	return &scrape{exporter: e, ctx: ctx, sel: sel, gateways: targets}, nil
 }
 
 type scrape struct {
-	exporter  *Exporter
-	ctx       context.Context //nolint:containedctx // a scrape collector lives for one request
-	selection Selection
-	gateways  []*gatewayTarget
+	exporter *Exporter
+	ctx      context.Context //nolint:containedctx // a scrape collector lives for one request
+	sel      selection
+	gateways []*gatewayTarget
 }
 
 // Describe sends nothing: the scrape is an unchecked collector because its
@@ -99,7 +95,7 @@ func (s *scrape) run() *scrapeResult {
 	var wg sync.WaitGroup
 	for i, gw := range s.gateways {
 		wg.Go(func() {
-			r.results[i] = gw.scrape(s.ctx, s.exporter, s.selection)
+			r.results[i] = gw.scrape(s.ctx, s.exporter, s.sel)
 		})
 	}
 	wg.Wait()
@@ -120,7 +116,7 @@ type gatewayResult struct {
 
 // scrape queries the selected agents with at most `concurrency` workers;
 // the gateway-wide slots keep concurrent scrapes within the same bound.
-func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection) gatewayResult {
+func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection) gatewayResult {
 	started := time.Now()
 	var agents []*agentTarget
 	for _, a := range gw.agents {

@@ -26,7 +26,7 @@ func scrapeWithin(t *testing.T, e *Exporter, budget time.Duration) map[string]*o
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	sc, err := e.newScrape(ctx, Selection{})
+	sc, err := e.newScrape(ctx, selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
