@@ -71,9 +71,10 @@ type observation struct {
 	duration time.Duration
 	answer   *gateway.Answer
 	err      *gateway.QueryError
-	// retcode, skill and skillID are the answer's label values, bounded
-	// by the gateway's labelFolds when the observation is recorded.
-	retcode, skill, skillID string
+	// retcode and call are the answer's label values, bounded by the
+	// gateway's labelFolds when the observation is recorded.
+	retcode string
+	labels  callLabels
 }
 
 func (o *observation) call() *gateway.CallInfo {
@@ -157,8 +158,7 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		s.errorCounts[errorKey{obs.err.Reason, obs.retcode}]++
 	} else {
 		if call := obs.answer.Call; call != nil {
-			obs.skill = folds.skill.value(string(call.CallSkill))
-			obs.skillID = folds.skillID.value(numberLabel(call.CallSkillID))
+			obs.labels = folds.callLabels(call)
 		}
 		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
 			key := leaveKey{folds.reason.value(ended.reason), ended.description}
@@ -167,7 +167,7 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 			}
 			s.leaveCounts[key]++
 			if ended.call != nil {
-				histograms.observe(ended.call, folds.skill.lookup(string(ended.call.CallSkill)))
+				histograms.observe(ended.call, folds.skill.lookup(string(ended.call.CallSkill)), folds.mediaType.lookup(numberLabel(ended.call.MediaType)))
 			}
 		}
 	}
@@ -230,9 +230,8 @@ func (s *agentState) leaveSamples(out *sampleBuf) {
 	}
 }
 
-// observe adds an ended call, under its (bounded) skill.
-func (h *callHistograms) observe(call *gateway.CallInfo, skill string) {
-	mediaType := numberLabel(call.MediaType)
+// observe adds an ended call, under its (bounded) skill and media type.
+func (h *callHistograms) observe(call *gateway.CallInfo, skill, mediaType string) {
 	if seconds, ok := waitSeconds(call, time.Time{}); ok {
 		h.wait.WithLabelValues(skill, mediaType).Observe(seconds)
 	}

@@ -115,8 +115,9 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		}
 	}},
 	{callInfoFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if c := v.obs.call(); c != nil {
-			out.add(1, numberLabel(c.CallFeature), numberLabel(c.MediaType), v.obs.skill, v.obs.skillID)
+		if v.obs.call() != nil {
+			l := &v.obs.labels
+			out.add(1, l.callFeature, l.mediaType, l.skill, l.skillID)
 		}
 	}},
 	{queryErrorsFamily, func(v *agentView, _ time.Time, out *sampleBuf) {

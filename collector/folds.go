@@ -11,7 +11,7 @@ import (
 )
 
 // Label values taken from gateway answers (retcodes, leave reasons, skill
-// names and ids) are bounded, so a buggy or hostile gateway sending a new
+// names and ids, media types and call types) are bounded, so a buggy or hostile gateway sending a new
 // value in every answer cannot grow the exporter, or Prometheus, without
 // limit: a value outside its documented form, or beyond the first few
 // distinct values of its label on a gateway, becomes "other", and
@@ -26,6 +26,7 @@ const (
 	maxRetcodes     = 64
 	maxLeaveReasons = 128
 	maxSkills       = 256
+	maxCallCodes    = 64 // media types and call types
 )
 
 // keptLeaveReasons are always kept, beyond the limit: the values that are
@@ -41,22 +42,36 @@ var keptLeaveReasons = func() map[string]bool {
 // labelFolds are one gateway's bounded labels. They live as long as the
 // gateway is configured, across reloads.
 type labelFolds struct {
-	retcode, reason, skill, skillID labelFold
+	retcode, reason, skill, skillID, mediaType, callFeature labelFold
 }
 
 func newLabelFolds() *labelFolds {
 	return &labelFolds{
 		// The session retcodes drive the signed_out state and its alert.
-		retcode: labelFold{label: "retcode", limit: maxRetcodes, valid: isRetcode, kept: gateway.SignedOut},
-		reason:  labelFold{label: "reason", limit: maxLeaveReasons, valid: isSmallCode, kept: func(v string) bool { return keptLeaveReasons[v] }},
-		skill:   labelFold{label: "skill", limit: maxSkills, valid: isSkillName},
-		skillID: labelFold{label: "skill_id", limit: maxSkills, valid: isCode},
+		retcode:     labelFold{label: "retcode", limit: maxRetcodes, valid: isRetcode, kept: gateway.SignedOut},
+		reason:      labelFold{label: "reason", limit: maxLeaveReasons, valid: isSmallCode, kept: func(v string) bool { return keptLeaveReasons[v] }},
+		skill:       labelFold{label: "skill", limit: maxSkills, valid: isSkillName},
+		skillID:     labelFold{label: "skill_id", limit: maxSkills, valid: isCode},
+		mediaType:   labelFold{label: "media_type", limit: maxCallCodes, valid: isSmallCode},
+		callFeature: labelFold{label: "call_feature", limit: maxCallCodes, valid: isSmallCode},
 	}
 }
 
 // all lists the folds in the order of their label values.
 func (f *labelFolds) all() []*labelFold {
-	return []*labelFold{&f.reason, &f.retcode, &f.skill, &f.skillID}
+	return []*labelFold{&f.callFeature, &f.mediaType, &f.reason, &f.retcode, &f.skill, &f.skillID}
+}
+
+// callLabels are a call's label values in agentgateway_call_info.
+type callLabels struct{ callFeature, mediaType, skill, skillID string }
+
+func (f *labelFolds) callLabels(call *gateway.CallInfo) callLabels {
+	return callLabels{
+		callFeature: f.callFeature.value(numberLabel(call.CallFeature)),
+		mediaType:   f.mediaType.value(numberLabel(call.MediaType)),
+		skill:       f.skill.value(string(call.CallSkill)),
+		skillID:     f.skillID.value(numberLabel(call.CallSkillID)),
+	}
 }
 
 // labelFold bounds the values of one label on one gateway.
@@ -125,8 +140,8 @@ func isRetcode(v string) bool {
 	return len(v) == 7 && v[3] == '-' && allDigits(v[:3]) && allDigits(v[4:])
 }
 
-// isSmallCode: leave reasons are documented from 0 to 89; 0 to 999 leaves
-// room for newer versions.
+// isSmallCode: leave reasons are documented from 0 to 89, media types and
+// call types below 100; 0 to 999 leaves room for newer versions.
 func isSmallCode(v string) bool { return len(v) <= 3 && isCode(v) }
 
 // isCode: a non-negative whole number, as numberLabel writes it.

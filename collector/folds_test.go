@@ -16,7 +16,8 @@ import (
 // hostileGateway answers every query with values never seen before: agents
 // below 2000 with a new retcode (every fourth not of the NNN-NNN form),
 // the others with a new ended call, each with a new leave reason (small
-// integers first, then larger ones), skill name and skill id.
+// integers first, then larger ones), skill name and id, media type and
+// call type.
 type hostileGateway struct {
 	n               atomic.Int64
 	retcodes, calls atomic.Int64
@@ -36,8 +37,8 @@ func (h *hostileGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.calls.Add(1)
 	fmt.Fprintf(w, `{"message":"","retcode":"0","result":{"callid":"c-%d","callskill":"skill %d","callskillid":%d,`+
-		`"mediaType":5,"callfeature":0,"begintime":1700000000000,"endtime":1700000060000,`+
-		`"trace":{"waitBeginTime":1700000000000,"waitEndTime":1700000010000,"leaveReason":%d}}}`, n, n, n, 100+n)
+		`"mediaType":%d,"callfeature":%d,"begintime":1700000000000,"endtime":1700000060000,`+
+		`"trace":{"waitBeginTime":1700000000000,"waitEndTime":1700000010000,"leaveReason":%d}}}`, n, n, n, n, n, 100+n)
 }
 
 // labelValues returns the distinct values of label over a family's series.
@@ -59,7 +60,7 @@ func labelValues(families []*dto.MetricFamily, metric, label string) map[string]
 }
 
 // TestLabelValuesFromGatewayAreBounded: a gateway sending a new retcode,
-// leave reason and skill in every answer makes at most the documented
+// leave reason, skill, media type and call type in every answer makes at most the documented
 // number of label values per label (plus "other"), and what was folded is
 // counted, exactly, and stays folded across a reload.
 func TestLabelValuesFromGatewayAreBounded(t *testing.T) {
@@ -98,7 +99,10 @@ func TestLabelValuesFromGatewayAreBounded(t *testing.T) {
 		{"agentgateway_call_leave_reason_total", "reason_desc", maxLeaveReasons + len(keptLeaveReasons) + 1},
 		{"agentgateway_call_info", "skill", maxSkills + 1},
 		{"agentgateway_call_info", "skill_id", maxSkills + 1},
+		{"agentgateway_call_info", "media_type", maxCallCodes + 1},
+		{"agentgateway_call_info", "call_feature", maxCallCodes + 1},
 		{"agentgateway_call_wait_duration_seconds", "skill", maxSkills + 1},
+		{"agentgateway_call_wait_duration_seconds", "media_type", maxCallCodes + 1},
 	} {
 		values := labelValues(families, c.metric, c.label)
 		if len(values) > c.max || !values[otherLabelValue] {
@@ -111,10 +115,12 @@ func TestLabelValuesFromGatewayAreBounded(t *testing.T) {
 	retcodes, calls := float64(hostile.retcodes.Load()), float64(hostile.calls.Load())
 	ended := calls - 50
 	for label, want := range map[string]float64{
-		"retcode":  retcodes - maxRetcodes,
-		"reason":   ended - maxLeaveReasons,
-		"skill":    calls - maxSkills,
-		"skill_id": calls - maxSkills,
+		"retcode":      retcodes - maxRetcodes,
+		"reason":       ended - maxLeaveReasons,
+		"skill":        calls - maxSkills,
+		"skill_id":     calls - maxSkills,
+		"media_type":   calls - maxCallCodes,
+		"call_feature": calls - maxCallCodes,
 	} {
 		got := seriesValueIn(families, "agentgateway_label_values_folded_total", map[string]string{"gateway": "main", "label": label})
 		if got != want {
@@ -155,6 +161,8 @@ func TestLabelFoldForms(t *testing.T) {
 		{&folds.skill, strings.Repeat("x", 129), otherLabelValue},
 		{&folds.skillID, "20011", "20011"},
 		{&folds.skillID, "-3", otherLabelValue},
+		{&folds.mediaType, "53", "53"},
+		{&folds.mediaType, "5000", otherLabelValue},
 	} {
 		if got := c.fold.value(c.in); got != c.want {
 			t.Errorf("%s %q folded to %q, want %q", c.fold.label, c.in, got, c.want)
