@@ -71,7 +71,7 @@ type observation struct {
 	duration time.Duration
 	answer   *gateway.Answer
 	err      *gateway.QueryError
-	// retcode and call are the answer's label values, bounded by the
+	// retcode and labels are the answer's label values, bounded by the
 	// gateway's labelFolds when the observation is recorded.
 	retcode string
 	labels  callLabels
@@ -142,11 +142,13 @@ func newAgentState() *agentState {
 }
 
 // record applies a new observation: counters, ended calls and the health
-// log. It is the only place state changes, under the agent's lock. The
-// observation is kept for later scrapes to share only with min_interval: otherwise nothing reads it, and at ten thousand agents
-// keeping every last answer costs megabytes. Only what the gateway said
-// is shared: a timeout belongs to the scrape whose deadline or slot wait
-// ran out, and another scrape may have the budget to get an answer.
+// log, with the answer's label values bounded by the gateway's folds. It
+// is the only place state changes, under the agent's lock. The observation
+// is kept for later scrapes to share only with min_interval: otherwise
+// nothing reads it, and at ten thousand agents keeping every last answer
+// costs megabytes. Only what the gateway said is shared: a timeout belongs
+// to the scrape whose deadline or slot wait ran out, and another scrape may
+// have the budget to get an answer.
 func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *callHistograms, agentID string, logger log.Logger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -134,6 +134,8 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	if gw.histograms == nil {
 		gw.histograms = &histogramSets{gateway: cfg.Name, native: e.opts.NativeHistograms}
+	}
+	if gw.folds == nil {
 		gw.folds = newLabelFolds()
 	}
 	if gw.httpClient == nil {
