@@ -163,7 +163,11 @@ func TestMethodsAndPaths(t *testing.T) {
 		{http.MethodGet, "/agentgateway/resource/calldata/1001/callinfobeforeanswer", http.StatusNotFound},
 		{http.MethodGet, "/agentgateway/resource/calldata/1001/callinfo/", http.StatusNotFound},
 		{http.MethodGet, "/agentgateway/resource/calldata/10/01/callinfo", http.StatusNotFound},
-		{http.MethodGet, "/agentgateway/resource/onlineagent/1001", http.StatusNotFound},
+		{http.MethodGet, "/agentgateway/resource/onlineagent/1001", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/agentgateway/resource/agentevent/1001", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/agentgateway/resource/onlineagent/1001/logout", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/agentgateway/resource/onlineagent/1001/signout", http.StatusNotFound},
+		{http.MethodGet, "/agentgateway/resource/agentevent/1001/more", http.StatusNotFound},
 		{http.MethodGet, "/", http.StatusNotFound},
 		{http.MethodPost, "/nowhere", http.StatusNotFound},
 	}
