@@ -189,7 +189,14 @@ func TestMethodsAndPaths(t *testing.T) {
 		if tc.method != http.MethodHead && !strings.Contains(rec.Body.String(), "<html") {
 			t.Errorf("%s %s: body %q is not an HTML page", tc.method, tc.path, rec.Body.String())
 		}
-		if tc.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != http.MethodGet {
+		wantAllow := http.MethodGet
+		switch {
+		case strings.HasSuffix(tc.path, "/logout"):
+			wantAllow = http.MethodDelete
+		case strings.HasPrefix(tc.path, onlineAgentPrefix):
+			wantAllow = http.MethodPut
+		}
+		if tc.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != wantAllow {
 			t.Errorf("%s %s: Allow %q", tc.method, tc.path, rec.Header().Get("Allow"))
 		}
 	}
