@@ -1,0 +1,113 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+)
+
+func (d *Desktop) signIn(ctx context.Context, a *deskAgent) time.Duration {
+	body, _ := json.Marshal(map[string]string{"password": "", "phonenum": a.id})
+	code, guid, err := d.call(ctx, http.MethodPut, onlineAgentPrefix+a.id, "", body)
+	if err == nil && code == retcodeSignedInAlready {
+		// A session of an earlier run, or one whose Guid was lost: take it over.
+		code, guid, err = d.call(ctx, http.MethodPut, onlineAgentPrefix+a.id+"/forcelogin", "", body)
+	}
+	switch {
+	case err != nil:
+		level.Warn(d.logger).Log("msg", "sign-in failed", "agent", a.id, "err", err)
+		return d.o.RetryDelay
+	case code != retcodeOK || guid == "":
+		level.Warn(d.logger).Log("msg", "sign-in refused", "agent", a.id, "retcode", code, "guid_header", guid != "")
+		return d.o.RetryDelay
+	}
+	d.stats.signIns.Add(1)
+	a.badPolls = 0
+	d.setGuid(a, guid)
+	return 0
+}
+
+func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
+	code, guid, err := d.call(ctx, http.MethodGet, agentEventPrefix+a.id, a.currentGuid(), nil)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			d.stats.pollFailures.Add(1)
+			level.Warn(d.logger).Log("msg", "event poll failed", "agent", a.id, "err", err)
+		}
+		return d.o.RetryDelay
+	case code == retcodeOK:
+		d.stats.polls.Add(1)
+		a.badPolls = 0
+		if guid != "" && guid != a.currentGuid() {
+			d.stats.renewals.Add(1)
+			d.setGuid(a, guid)
+		}
+		return d.o.RepollDelay
+	}
+	d.stats.pollFailures.Add(1)
+	switch code {
+	case retcodeNoPermission:
+		if a.badPolls++; a.badPolls < badPollsBeforeSignIn {
+			return d.o.RetryDelay
+		}
+	case retcodeNotSignedIn, "100-008", "105-005", "105-006", "105-007":
+	default:
+		level.Warn(d.logger).Log("msg", "event poll refused", "agent", a.id, "retcode", code)
+		return d.o.RetryDelay
+	}
+	level.Info(d.logger).Log("msg", "session lost; signing in again", "agent", a.id, "retcode", code)
+	d.setGuid(a, "")
+	return d.o.RetryDelay
+}
+
+// call sends one request to the gateway and returns the retcode and the Guid of a Set-GUID header.
+func (d *Desktop) call(ctx context.Context, method, path, guid string, body []byte) (retcode, newGuid string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, d.o.PollTimeout)
+	defer cancel()
+	var reader io.Reader
+	if body != nil {
+		reader = strings.NewReader(string(body))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.base+path, reader)
+	if err != nil {
+		return "", "", err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	if guid != "" {
+		req.Header.Set("Guid", guid)
+	}
+	resp, err := d.gateway.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
+	if err != nil {
+		return "", "", err
+	}
+	var envelope struct {
+		Retcode json.RawMessage `json:"retcode"`
+	}
+	if json.Unmarshal(raw, &envelope) != nil || len(envelope.Retcode) == 0 {
+		return "", "", fmt.Errorf("HTTP %d without a gateway answer", resp.StatusCode)
+	}
+	return strings.Trim(string(envelope.Retcode), `"`), guidOf(resp.Header.Get(SetGuidHeader)), nil
+}
+
+// guidOf takes the Guid out of a Set-GUID value such as "JSESSIONID=<uuid>.AgentGateway0", leniently:
+// cookie attributes after ";" are dropped, and a value without the name is taken whole.
+func guidOf(header string) string {
+	value, _, _ := strings.Cut(header, ";")
+	value = strings.TrimSpace(value)
+	if name, guid, ok := strings.Cut(value, "="); ok && strings.EqualFold(name, "JSESSIONID") {
+		value = guid
+	}
+	return strings.TrimSpace(value)
+}
