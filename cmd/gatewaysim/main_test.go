@@ -87,31 +87,10 @@ func TestRunServesAndWritesTheConfiguration(t *testing.T) {
 				transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 			}
 			agent := gw.Agents[0]
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet,
-				url+"/agentgateway/resource/calldata/"+agent.ID+"/callinfo?isNoContainLastCall=true", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Guid", string(agent.GUID))
-			resp, err := (&http.Client{Transport: transport}).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !strings.Contains(string(body), `"retcode":"0"`) {
+			if body := queryAgent(t, transport, url, agent.ID, string(agent.GUID)); !strings.Contains(body, `"retcode":"0"`) {
 				t.Errorf("the configured Guid was refused: %s", body)
 			}
-
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("run did not stop after cancellation")
-			}
+			stopRun(t, cancel, done)
 		})
 	}
 }
@@ -210,18 +189,7 @@ func TestRunDynamicWithSessionOwner(t *testing.T) {
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	for id, guid := range last {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url[1]+"/agentgateway/resource/calldata/"+id+"/callinfo", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Guid", guid)
-		resp, err := (&http.Client{Transport: transport}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), `"retcode":"0"`) {
+		if body := queryAgent(t, transport, url[1], id, guid); !strings.Contains(body, `"retcode":"0"`) {
 			t.Errorf("agent %s: the pushed Guid was refused: %s", id, body)
 		}
 		if strings.Contains(logs.String(), guid) {
@@ -231,6 +199,30 @@ func TestRunDynamicWithSessionOwner(t *testing.T) {
 	if strings.Contains(logs.String(), token) {
 		t.Error("the token is in the logs")
 	}
+	stopRun(t, cancel, done)
+}
+
+// queryAgent asks the simulator for the agent's call with this Guid and returns the answer.
+func queryAgent(t *testing.T, transport *http.Transport, baseURL, agentID, guid string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet,
+		baseURL+"/agentgateway/resource/calldata/"+agentID+"/callinfo?isNoContainLastCall=true", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Guid", guid)
+	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// stopRun cancels run and waits for it to return cleanly.
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:
