@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 		"(- for standard output). In preset mode it lists the agents' Guids; in static and dynamic mode it lists no Guids, "+
 		"for an exporter that is given them by push.").String()
 	includeLastCall := app.Flag("include-last-call", "Set include_last_call in the written configuration.").Bool()
-	configGuidTTL := app.Flag("config-guid-ttl", "Set guid_ttl to this in the written configuration; 0 leaves it out.").
+	configGUIDTTL := app.Flag("config-guid-ttl", "Set guid_ttl to this in the written configuration; 0 leaves it out.").
 		Default("0s").Duration()
 	auth := addAuthFlags(app)
 	if _, err := app.Parse(args); err != nil {
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 		configOpts := simulator.ConfigOptions{
 			IncludeLastCall: *includeLastCall,
 			WithoutGuids:    authMode != simulator.AuthPreset,
-			GuidTTL:         *configGuidTTL,
+			GuidTTL:         *configGUIDTTL,
 		}
 		if *useTLS && *writeConfig != "-" {
 			configOpts.CAFile = relativeTo(filepath.Dir(*writeConfig), caFile)

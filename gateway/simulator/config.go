@@ -18,7 +18,7 @@ type configGateway struct {
 	Concurrency     int           `yaml:"concurrency"`
 	IncludeLastCall bool          `yaml:"include_last_call"`
 	TLSConfig       *configTLS    `yaml:"tls_config,omitempty"`
-	GuidTTL         string        `yaml:"guid_ttl,omitempty"`
+	GUIDTTL         string        `yaml:"guid_ttl,omitempty"`
 	Agents          []configAgent `yaml:"agents"`
 }
 
@@ -46,7 +46,7 @@ type ConfigOptions struct {
 	// (AuthStatic and AuthDynamic, where Guids exist only after a sign-in).
 	WithoutGuids bool
 	// GuidTTL, when set, is written as the gateway's guid_ttl.
-	GuidTTL time.Duration
+	GuidTTL time.Duration //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 }
 
 // ConfigYAML returns an exporter configuration (agents.yml) with one gateway, "sim", pointing at this
@@ -75,7 +75,7 @@ func (s *Server) ConfigYAMLWith(o ConfigOptions) []byte {
 		gateway.TLSConfig = &configTLS{CAFile: o.CAFile}
 	}
 	if o.GuidTTL > 0 {
-		gateway.GuidTTL = o.GuidTTL.String()
+		gateway.GUIDTTL = o.GuidTTL.String()
 	}
 	for _, id := range s.ids {
 		agent := configAgent{ID: id}

@@ -36,7 +36,7 @@ func TestConfigYAMLWithoutGuids(t *testing.T) {
 					Name            string              `yaml:"name"`
 					URL             string              `yaml:"url"`
 					IncludeLastCall bool                `yaml:"include_last_call"`
-					GuidTTL         string              `yaml:"guid_ttl"`
+					GUIDTTL         string              `yaml:"guid_ttl"`
 					Agents          []map[string]string `yaml:"agents"`
 				} `yaml:"gateways"`
 			}
@@ -44,15 +44,15 @@ func TestConfigYAMLWithoutGuids(t *testing.T) {
 				t.Fatalf("%v in\n%s", err, raw)
 			}
 			gw := got.Gateways[0]
-			if gw.Name != ConfigGateway || gw.URL != srv.URL() || gw.IncludeLastCall != tc.opts.IncludeLastCall || gw.GuidTTL != tc.wantTTL {
+			if gw.Name != ConfigGateway || gw.URL != srv.URL() || gw.IncludeLastCall != tc.opts.IncludeLastCall || gw.GUIDTTL != tc.wantTTL {
 				t.Errorf("gateway %+v", gw)
 			}
 			if len(gw.Agents) != 3 {
 				t.Fatalf("agents %v", gw.Agents)
 			}
 			for i, agent := range gw.Agents {
-				_, hasGuid := agent["guid"]
-				if agent["id"] != srv.AgentIDs()[i] || hasGuid != (tc.wantGuids && agent["id"] == "1002") {
+				_, hasGUID := agent["guid"]
+				if agent["id"] != srv.AgentIDs()[i] || hasGUID != (tc.wantGuids && agent["id"] == "1002") {
 					t.Errorf("agent %d: %v", i, agent)
 				}
 			}

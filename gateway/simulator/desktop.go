@@ -108,7 +108,7 @@ type deskAgent struct {
 	badPolls int    // only touched by the poller that holds the agent
 }
 
-func (a *deskAgent) currentGuid() string {
+func (a *deskAgent) currentGUID() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.guid
@@ -288,7 +288,7 @@ func (d *Desktop) Stats() DesktopStats {
 		GuidsRejected: d.stats.rejected.Load(),
 	}
 	for _, a := range d.agents {
-		if a.currentGuid() != "" {
+		if a.currentGUID() != "" {
 			st.SignedIn++
 		}
 	}
@@ -309,7 +309,7 @@ func (d *Desktop) serve(ctx context.Context, a *deskAgent) (delay time.Duration,
 		d.pollMu.RUnlock()
 	}
 	defer d.pollMu.RUnlock()
-	if a.currentGuid() == "" {
+	if a.currentGUID() == "" {
 		delay = d.signIn(ctx, a)
 	} else {
 		delay = d.poll(ctx, a)

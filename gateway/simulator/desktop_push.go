@@ -30,8 +30,8 @@ type pushAnswer struct {
 // maxLoggedRejections keeps one bad push from flooding the log with thousands of agents.
 const maxLoggedRejections = 10
 
-// setGuid records the agent's Guid ("" after losing the session) and schedules a push of a new one.
-func (d *Desktop) setGuid(a *deskAgent, guid string) {
+// setGUID records the agent's Guid ("" after losing the session) and schedules a push of a new one.
+func (d *Desktop) setGUID(a *deskAgent, guid string) {
 	a.mu.Lock()
 	a.guid = guid
 	a.mu.Unlock()
@@ -139,7 +139,7 @@ func (d *Desktop) takeDirty() ([]*deskAgent, map[string]string) {
 		}
 		delete(d.dirty, a)
 		// An agent that lost its session since has nothing to push; its next sign-in will.
-		if guid := a.currentGuid(); guid != "" {
+		if guid := a.currentGUID(); guid != "" {
 			agents = append(agents, a)
 			guids[a.id] = guid
 		}

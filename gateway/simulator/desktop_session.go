@@ -29,12 +29,12 @@ func (d *Desktop) signIn(ctx context.Context, a *deskAgent) time.Duration {
 	}
 	d.stats.signIns.Add(1)
 	a.badPolls = 0
-	d.setGuid(a, guid)
+	d.setGUID(a, guid)
 	return 0
 }
 
 func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
-	code, guid, err := d.call(ctx, http.MethodGet, agentEventPrefix+a.id, a.currentGuid(), nil)
+	code, guid, err := d.call(ctx, http.MethodGet, agentEventPrefix+a.id, a.currentGUID(), nil)
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {
@@ -45,9 +45,9 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
 	case code == retcodeOK:
 		d.stats.polls.Add(1)
 		a.badPolls = 0
-		if guid != "" && guid != a.currentGuid() {
+		if guid != "" && guid != a.currentGUID() {
 			d.stats.renewals.Add(1)
-			d.setGuid(a, guid)
+			d.setGUID(a, guid)
 		}
 		return d.o.RepollDelay
 	}
@@ -63,12 +63,12 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
 		return d.o.RetryDelay
 	}
 	level.Info(d.logger).Log("msg", "session lost; signing in again", "agent", a.id, "retcode", code)
-	d.setGuid(a, "")
+	d.setGUID(a, "")
 	return d.o.RetryDelay
 }
 
 // call sends one request to the gateway and returns the retcode and the Guid of a Set-GUID header.
-func (d *Desktop) call(ctx context.Context, method, path, guid string, body []byte) (retcode, newGuid string, err error) {
+func (d *Desktop) call(ctx context.Context, method, path, guid string, body []byte) (retcode, newGUID string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.o.PollTimeout)
 	defer cancel()
 	var reader io.Reader

@@ -23,7 +23,7 @@ func (s *Simulator) GuidAccepted(agentID, guid string) bool { //nolint:revive //
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.advance(now, &s.opts, bits(s.opts.Seed))
-	return a.checkGuid(guid, now, &s.opts) == ""
+	return a.checkGUID(guid, now, &s.opts) == ""
 }
 
 // SignedIn reports whether the agent has a session now (an agent nobody polled is signed out).
@@ -61,7 +61,7 @@ func (s *Simulator) RotateGuid(agentID string) string { //nolint:revive // spelt
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.advance(now, &s.opts, bits(s.opts.Seed))
-	a.replaceGuid(bits(s.opts.Seed), time.Time{}, now)
+	a.replaceGUID(bits(s.opts.Seed), time.Time{}, now)
 	a.session.issued = now
 	return a.session.guid
 }

@@ -114,7 +114,7 @@ func (s *Simulator) answer(a *agent, r *http.Request) response {
 		return response{body: errorBody(retcodeBadMessage)}
 	}
 	a.advance(now, &s.opts, bits(s.opts.Seed))
-	if code := a.checkGuid(r.Header.Get("Guid"), now, &s.opts); code != "" {
+	if code := a.checkGUID(r.Header.Get("Guid"), now, &s.opts); code != "" {
 		return response{body: errorBody(code)}
 	}
 	if a.retcode != "" {

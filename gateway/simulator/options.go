@@ -166,8 +166,8 @@ const (
 	retcodeNotSignedIn     = "100-006"
 	retcodeBadSignIn       = "100-001"
 	retcodeSignedInAlready = "100-002"
-	defaultGuidInterval    = 60 * time.Second
-	defaultGuidTimeout     = 120 * time.Second
+	defaultGUIDInterval    = 60 * time.Second
+	defaultGUIDTimeout     = 120 * time.Second
 	defaultIdleSignOut     = 2 * time.Minute
 	defaultPollWait        = 10 * time.Second
 	defaultMaxAgentID      = 999999
@@ -211,10 +211,10 @@ func (o Options) withDefaults() Options {
 		o.StaleGuidRetcode = retcodeNoPermission
 	}
 	if o.GuidInterval == 0 {
-		o.GuidInterval = defaultGuidInterval
+		o.GuidInterval = defaultGUIDInterval
 	}
 	if o.GuidTimeout == 0 {
-		o.GuidTimeout = defaultGuidTimeout
+		o.GuidTimeout = defaultGUIDTimeout
 	}
 	o.IdleSignOut = meanOrDefault(o.IdleSignOut, defaultIdleSignOut)
 	o.PollWait = meanOrDefault(o.PollWait, defaultPollWait)

@@ -43,10 +43,10 @@ func ParseAuthMode(name string) (AuthMode, error) {
 // AuthModeNames lists the names ParseAuthMode accepts, for flag help.
 func AuthModeNames() []string { return authModeNames[:] }
 
-// keptRetiredGuids is how many replaced Guids an agent remembers beyond those still accepted, so that
+// keptRetiredGUIDs is how many replaced Guids an agent remembers beyond those still accepted, so that
 // a recently replaced Guid is answered as stale rather than unknown; older ones are forgotten, which
 // keeps a long run with thousands of renewing agents bounded.
-const keptRetiredGuids = 16
+const keptRetiredGUIDs = 16
 
 // session is one agent's sign-in state. The caller holds the agent's lock.
 type session struct {
@@ -58,12 +58,12 @@ type session struct {
 	lastPoll   time.Time
 	// seen is the generation last handed to the session owner; a newer one goes out in Set-GUID.
 	seen    uint64
-	retired []retiredGuid // oldest first
+	retired []retiredGUID // oldest first
 	// greet makes the first poll after a sign-in answer at once with an event, as the gateway does.
 	greet bool
 }
 
-type retiredGuid struct {
+type retiredGUID struct {
 	guid  string
 	until time.Time // accepted before this instant; zero: never again
 }
@@ -91,7 +91,7 @@ func (a *agent) advance(now time.Time, o *Options, seed uint64) {
 		}
 		for range due {
 			ss.issued = ss.issued.Add(o.GuidInterval)
-			a.replaceGuid(seed, ss.issued.Add(o.GuidTimeout), now)
+			a.replaceGUID(seed, ss.issued.Add(o.GuidTimeout), now)
 		}
 	}
 	if idle {
@@ -99,15 +99,15 @@ func (a *agent) advance(now time.Time, o *Options, seed uint64) {
 	}
 }
 
-// replaceGuid gives the agent its next Guid; the old one stays accepted until until.
-func (a *agent) replaceGuid(seed uint64, until, now time.Time) {
+// replaceGUID gives the agent its next Guid; the old one stays accepted until until.
+func (a *agent) replaceGUID(seed uint64, until, now time.Time) {
 	ss := &a.session
 	if ss.guid != "" {
-		ss.retired = append(ss.retired, retiredGuid{guid: ss.guid, until: until})
+		ss.retired = append(ss.retired, retiredGUID{guid: ss.guid, until: until})
 	}
 	// Forget what is neither accepted any more nor among the most recent.
 	drop := 0
-	for drop < len(ss.retired)-keptRetiredGuids && !now.Before(ss.retired[drop].until) {
+	for drop < len(ss.retired)-keptRetiredGUIDs && !now.Before(ss.retired[drop].until) {
 		drop++
 	}
 	ss.retired = ss.retired[drop:]
@@ -117,7 +117,7 @@ func (a *agent) replaceGuid(seed uint64, until, now time.Time) {
 
 // signIn starts a new session; a Guid of an earlier session is not accepted any more.
 func (a *agent) signIn(now time.Time, seed uint64) {
-	a.replaceGuid(seed, time.Time{}, now)
+	a.replaceGUID(seed, time.Time{}, now)
 	ss := &a.session
 	ss.signedIn = true
 	ss.number++
@@ -127,8 +127,8 @@ func (a *agent) signIn(now time.Time, seed uint64) {
 	ss.greet = true
 }
 
-// checkGuid returns "" when the agent is signed in and guid is accepted, or the retcode to answer.
-func (a *agent) checkGuid(guid string, now time.Time, o *Options) string {
+// checkGUID returns "" when the agent is signed in and guid is accepted, or the retcode to answer.
+func (a *agent) checkGUID(guid string, now time.Time, o *Options) string {
 	ss := &a.session
 	if !ss.signedIn {
 		return retcodeNotSignedIn

@@ -11,8 +11,8 @@ import (
 // SetGuidHeader is the answer header that carries a new Guid, as "JSESSIONID=<guid>".
 const SetGuidHeader = "Set-GUID" //nolint:revive // spelt like the gateway's header
 
-// setGuidPrefix comes before the Guid in the Set-GUID header; the Guid is what follows.
-const setGuidPrefix = "JSESSIONID="
+// setGUIDPrefix comes before the Guid in the Set-GUID header; the Guid is what follows.
+const setGUIDPrefix = "JSESSIONID="
 
 // maxSignInBody bounds what a sign-in body may be; the documented fields need a few hundred bytes.
 const maxSignInBody = 64 << 10
@@ -60,7 +60,7 @@ func (s *Simulator) serveSignIn(w http.ResponseWriter, r *http.Request, a *agent
 	a.signIn(now, bits(s.opts.Seed))
 	guid := a.session.guid
 	a.mu.Unlock()
-	w.Header().Set(SetGuidHeader, setGuidPrefix+guid)
+	w.Header().Set(SetGuidHeader, setGUIDPrefix+guid)
 	writeJSON(w, signInBody(&s.opts, a, now))
 }
 
@@ -123,7 +123,7 @@ func (s *Simulator) serveSignOut(w http.ResponseWriter, r *http.Request, a *agen
 	now := s.opts.Now()
 	a.mu.Lock()
 	a.advance(now, &s.opts, bits(s.opts.Seed))
-	code := a.checkGuid(r.Header.Get("Guid"), now, &s.opts)
+	code := a.checkGUID(r.Header.Get("Guid"), now, &s.opts)
 	if code == "" {
 		a.session.signedIn = false
 	}
@@ -143,7 +143,7 @@ func (s *Simulator) serveEvents(w http.ResponseWriter, r *http.Request, a *agent
 	now := s.opts.Now()
 	a.mu.Lock()
 	a.advance(now, &s.opts, seed)
-	code := a.checkGuid(r.Header.Get("Guid"), now, &s.opts)
+	code := a.checkGUID(r.Header.Get("Guid"), now, &s.opts)
 	number, greet := a.session.number, a.session.greet
 	if code == "" {
 		a.session.lastPoll = now
@@ -168,14 +168,14 @@ func (s *Simulator) serveEvents(w http.ResponseWriter, r *http.Request, a *agent
 		return
 	}
 	ss.lastPoll = now
-	var newGuid string
+	var newGUID string
 	if ss.generation != ss.seen || r.Header.Get("Guid") != ss.guid {
-		newGuid = ss.guid
+		newGUID = ss.guid
 		ss.seen = ss.generation
 	}
 	a.mu.Unlock()
-	if newGuid != "" {
-		w.Header().Set(SetGuidHeader, setGuidPrefix+newGuid)
+	if newGUID != "" {
+		w.Header().Set(SetGuidHeader, setGUIDPrefix+newGUID)
 	}
 	writeJSON(w, eventBody(a.id, greet))
 }

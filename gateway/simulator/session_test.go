@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var setGuidShape = regexp.MustCompile(`^JSESSIONID=([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.AgentGateway0)$`)
+var setGUIDShape = regexp.MustCompile(`^JSESSIONID=([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.AgentGateway0)$`)
 
 // call sends one request to a session interface in-process.
 func call(t testing.TB, h http.Handler, method, path, guid, body string) reply {
@@ -24,15 +24,15 @@ func call(t testing.TB, h http.Handler, method, path, guid, body string) reply {
 	return decodeReply(rec.Code, rec.Header(), rec.Body.Bytes())
 }
 
-// newGuid is the Guid an answer hands out in Set-GUID, "" without the header; a header of the wrong
+// newGUID is the Guid an answer hands out in Set-GUID, "" without the header; a header of the wrong
 // shape fails the test.
-func (r reply) newGuid(t testing.TB) string {
+func (r reply) newGUID(t testing.TB) string {
 	t.Helper()
 	v := r.header.Get(SetGuidHeader)
 	if v == "" {
 		return ""
 	}
-	m := setGuidShape.FindStringSubmatch(v)
+	m := setGUIDShape.FindStringSubmatch(v)
 	if m == nil {
 		t.Fatalf("Set-GUID %q is not shaped like the gateway's", v)
 	}
@@ -80,7 +80,7 @@ func TestSignInBody(t *testing.T) {
 			if r.status != http.StatusOK || r.retcode() != tc.want {
 				t.Fatalf("HTTP %d retcode %s, want 200 and %s: %s", r.status, r.retcode(), tc.want, r.raw)
 			}
-			guid := r.newGuid(t)
+			guid := r.newGUID(t)
 			if (guid != "") != (tc.want == "0") {
 				t.Fatalf("Set-GUID %q with retcode %s", guid, tc.want)
 			}
@@ -105,7 +105,7 @@ func TestSessionCalls(t *testing.T) {
 	if got := queryAgent(t, s, "1001", true).retcode(); got != "100-006" {
 		t.Fatalf("before any sign-in: %s, want 100-006", got)
 	}
-	first := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
+	first := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
 	steps := []struct {
 		name   string
 		method string
@@ -135,11 +135,11 @@ func TestSessionCalls(t *testing.T) {
 		}
 	}
 
-	second := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
+	second := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
 	if second == first {
 		t.Fatal("a new sign-in gave the old Guid")
 	}
-	forced := call(t, s, http.MethodPut, onlineAgentPrefix+"1001/forcelogin", "", "{}").mustSucceed(t).newGuid(t)
+	forced := call(t, s, http.MethodPut, onlineAgentPrefix+"1001/forcelogin", "", "{}").mustSucceed(t).newGUID(t)
 	if forced == "" || forced == second {
 		t.Fatalf("forced sign-in gave %q", forced)
 	}
@@ -156,24 +156,24 @@ func ptr(s string) *string { return &s }
 // answer carries Set-GUID.
 func TestDynamicRenewal(t *testing.T) {
 	s, clock := newTestSimulator(t, sessionOptions(AuthDynamic))
-	g0 := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
-	if r := poll(t, s, "1001", g0).mustSucceed(t); r.newGuid(t) != "" || r.str(t, "event", "eventType") == "" {
+	g0 := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
+	if r := poll(t, s, "1001", g0).mustSucceed(t); r.newGUID(t) != "" || r.str(t, "event", "eventType") == "" {
 		t.Fatalf("first poll after sign-in: want the greeting event without Set-GUID, got %s %v", r.raw, r.header)
 	}
-	if r := poll(t, s, "1001", g0).mustSucceed(t); r.newGuid(t) != "" || string(r.raw) != `{"message":"","retcode":"0","event":null}` {
+	if r := poll(t, s, "1001", g0).mustSucceed(t); r.newGUID(t) != "" || string(r.raw) != `{"message":"","retcode":"0","event":null}` {
 		t.Fatalf("poll without a renewal: %s %v", r.raw, r.header)
 	}
 
 	clock.Advance(2 * time.Second) // renewal: g1 replaces g0, which lasts until +6s
-	g1 := poll(t, s, "1001", g0).mustSucceed(t).newGuid(t)
+	g1 := poll(t, s, "1001", g0).mustSucceed(t).newGUID(t)
 	if g1 == "" || g1 == g0 || s.Guid("1001") != g1 {
 		t.Fatalf("poll after the renewal carried %q (old %q, current %q)", g1, g0, s.Guid("1001"))
 	}
-	if got := poll(t, s, "1001", g1).mustSucceed(t).newGuid(t); got != "" {
+	if got := poll(t, s, "1001", g1).mustSucceed(t).newGUID(t); got != "" {
 		t.Fatal("Set-GUID again though the owner has the current Guid")
 	}
 	clock.Advance(time.Second) // +3s
-	if got := poll(t, s, "1001", g0).mustSucceed(t).newGuid(t); got != g1 {
+	if got := poll(t, s, "1001", g0).mustSucceed(t).newGUID(t); got != g1 {
 		t.Fatalf("a poll with the previous Guid got Set-GUID %q, want the current one", got)
 	}
 
@@ -223,12 +223,12 @@ func TestIdleSignOut(t *testing.T) {
 			opts := sessionOptions(tc.mode)
 			opts.IdleSignOut = tc.idle
 			s, clock := newTestSimulator(t, opts)
-			guid := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
+			guid := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
 			// Polled every 3s (within the Guid timeout), the session outlives its idle time; queries do not count.
 			for range 5 {
 				clock.Advance(3 * time.Second)
 				r := poll(t, s, "1001", guid).mustSucceed(t)
-				if g := r.newGuid(t); g != "" {
+				if g := r.newGUID(t); g != "" {
 					guid = g
 				}
 				if got := query(t, s, "1001", guid, false).retcode(); got != "0" {
@@ -251,7 +251,7 @@ func TestIdleSignOut(t *testing.T) {
 			if got := poll(t, s, "1001", guid).retcode(); got != "100-006" {
 				t.Errorf("poll after the idle sign-out: %s", got)
 			}
-			again := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
+			again := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
 			if got := query(t, s, "1001", again, false).retcode(); got != "0" {
 				t.Errorf("after signing in again: %s", got)
 			}
@@ -261,10 +261,10 @@ func TestIdleSignOut(t *testing.T) {
 
 func TestStaticKeepsItsGuid(t *testing.T) {
 	s, clock := newTestSimulator(t, sessionOptions(AuthStatic))
-	guid := signIn(t, s, "1002").mustSucceed(t).newGuid(t)
+	guid := signIn(t, s, "1002").mustSucceed(t).newGUID(t)
 	for range 20 {
 		clock.Advance(5 * time.Second)
-		if r := poll(t, s, "1002", guid).mustSucceed(t); r.newGuid(t) != "" {
+		if r := poll(t, s, "1002", guid).mustSucceed(t); r.newGUID(t) != "" {
 			t.Fatal("static authentication renewed the Guid")
 		}
 	}
@@ -279,7 +279,7 @@ func TestPollWaits(t *testing.T) {
 	opts := sessionOptions(AuthDynamic)
 	opts.PollWait = 50 * time.Millisecond
 	s, _ := newTestSimulator(t, opts)
-	guid := signIn(t, s, "1001").mustSucceed(t).newGuid(t)
+	guid := signIn(t, s, "1001").mustSucceed(t).newGUID(t)
 	poll(t, s, "1001", guid).mustSucceed(t) // the greeting, at once
 	began := time.Now()
 	poll(t, s, "1001", guid).mustSucceed(t)
