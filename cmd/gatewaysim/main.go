@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -141,11 +142,20 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 			return err
 		}
 		defer desktop.Close()
-		logger.Info("session owner running", "push_url", auth.pushURL, "gateway", auth.pushGateway)
+		logger.Info("session owner running", "push_url", redacted(auth.pushURL), "gateway", auth.pushGateway)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil
+}
+
+// redacted hides a password in a URL, which must not reach the log.
+func redacted(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // zeroMeansNone turns a flag's 0 ("never", "at once") into the negative duration that says so in

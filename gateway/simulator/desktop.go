@@ -81,6 +81,7 @@ type Desktop struct {
 	o       DesktopOptions
 	logger  log.Logger
 	base    string
+	pushFor string // the push URL without a password, for the log
 	gateway *http.Client
 	push    *http.Client
 	owned   *http.Transport // closed on Close when the desktop made the gateway client
@@ -149,6 +150,9 @@ func StartDesktop(ctx context.Context, o DesktopOptions) (*Desktop, error) {
 		dirty:   map[*deskAgent]struct{}{},
 		batch:   o.PushBatch,
 		wake:    make(chan struct{}, 1),
+	}
+	if u, err := url.Parse(o.PushURL); err == nil {
+		d.pushFor = u.Redacted()
 	}
 	d.polling.init()
 	d.pushing.init()

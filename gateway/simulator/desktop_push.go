@@ -120,7 +120,7 @@ func (d *Desktop) flush(ctx context.Context) {
 			level.Warn(d.logger).Log("msg", "Guid push too large; sending smaller ones", "guids", len(guids), "batch", d.batch)
 			continue
 		}
-		level.Warn(d.logger).Log("msg", "Guid push failed; trying again", "url", d.o.PushURL, "guids", len(guids), "err", err)
+		level.Warn(d.logger).Log("msg", "Guid push failed; trying again", "url", d.pushFor, "guids", len(guids), "err", err)
 		if !sleepContext(ctx, d.o.RetryDelay) {
 			return
 		}

@@ -401,3 +401,25 @@ func TestGuidOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDesktopOverTLS: the default client trusts the certificate it is given, and nothing else.
+func TestDesktopOverTLS(t *testing.T) {
+	opts := sessionOptions(AuthStatic)
+	opts.PollWait = 10 * time.Millisecond
+	srv, err := StartTLS("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	exporter, push := newFakeExporter(t, srv.Simulator)
+	startTestDesktop(t, srv, push.URL, nil, func(o *DesktopOptions) { o.GatewayCACertPEM = srv.CACertPEM() })
+	waitFor(t, "the Guids over TLS", func() bool { return exporter.current(srv.Simulator) })
+	exporter.checkProblems()
+
+	var logs syncbuf.Buffer
+	untrusting := startTestDesktop(t, srv, push.URL, &logs, func(o *DesktopOptions) { o.AgentIDs = []string{"1001"} })
+	waitFor(t, "a failed sign-in", func() bool { return strings.Contains(logs.String(), "sign-in failed") })
+	if st := untrusting.Stats(); st.SignIns != 0 {
+		t.Errorf("signed in over TLS without trusting the certificate: %+v", st)
+	}
+}
