@@ -91,6 +91,7 @@ func (d *Desktop) pusher(ctx context.Context) {
 // flush pushes until nothing is left to push, or the pushes are paused, or ctx ends. A failed push is
 // sent again after RetryDelay, with the Guids current by then.
 func (d *Desktop) flush(ctx context.Context) {
+	failed := 0
 	for {
 		if d.pushing.wait(ctx) != nil {
 			return
@@ -108,6 +109,7 @@ func (d *Desktop) flush(ctx context.Context) {
 		status, err := d.send(ctx, guids)
 		d.pushMu.Unlock()
 		if err == nil {
+			failed = 0
 			continue
 		}
 		d.markDirty(agents...)
@@ -120,7 +122,14 @@ func (d *Desktop) flush(ctx context.Context) {
 			level.Warn(d.logger).Log("msg", "Guid push too large; sending smaller ones", "guids", len(guids), "batch", d.batch)
 			continue
 		}
-		level.Warn(d.logger).Log("msg", "Guid push failed; trying again", "url", d.pushFor, "guids", len(guids), "err", err)
+		// An exporter that is not up yet fails every push until it is: one warning, then one now and then.
+		failed++
+		logAt := level.Debug
+		if failed == 1 || failed%30 == 0 {
+			logAt = level.Warn
+		}
+		logAt(d.logger).Log("msg", "Guid push failed; trying again", "url", d.pushFor, "guids", len(guids),
+			"failures_in_a_row", failed, "err", err)
 		if !sleepContext(ctx, d.o.RetryDelay) {
 			return
 		}
