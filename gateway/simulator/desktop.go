@@ -86,7 +86,9 @@ type Desktop struct {
 	push    *http.Client
 	owned   *http.Transport // closed on Close when the desktop made the gateway client
 	agents  []*deskAgent
-	ready   chan *deskAgent // agents due for a sign-in or poll; each agent is in it at most once
+	ready   chan *deskAgent // agents due for a sign-in or poll
+	// Agents waiting for their next turn. Each agent is in one place at a time: ready, a line or a poller.
+	repoll, retry chan waiting
 
 	polling, pushing gate
 	pollMu           sync.RWMutex // read-held by each poll and sign-in, so that PausePolling can wait for them
@@ -147,6 +149,8 @@ func StartDesktop(ctx context.Context, o DesktopOptions) (*Desktop, error) {
 		gateway: o.GatewayClient,
 		push:    o.PushClient,
 		ready:   make(chan *deskAgent, len(o.AgentIDs)),
+		repoll:  make(chan waiting, len(o.AgentIDs)),
+		retry:   make(chan waiting, len(o.AgentIDs)),
 		dirty:   map[*deskAgent]struct{}{},
 		batch:   o.PushBatch,
 		wake:    make(chan struct{}, 1),
@@ -171,6 +175,8 @@ func StartDesktop(ctx context.Context, o DesktopOptions) (*Desktop, error) {
 	for range o.Pollers {
 		d.wg.Go(func() { d.poller(ctx) })
 	}
+	d.wg.Go(func() { d.delayLine(ctx, d.repoll) })
+	d.wg.Go(func() { d.delayLine(ctx, d.retry) })
 	if o.PushURL != "" {
 		d.wg.Go(func() { d.pusher(ctx) })
 	}
@@ -301,10 +307,10 @@ func (d *Desktop) Stats() DesktopStats {
 
 // serve signs the agent in or polls its events once the gate is open, and returns how long the
 // agent waits for its next turn; ok is false when ctx ended.
-func (d *Desktop) serve(ctx context.Context, a *deskAgent) (delay time.Duration, ok bool) {
+func (d *Desktop) serve(ctx context.Context, a *deskAgent) (next turn, ok bool) {
 	for {
 		if d.polling.wait(ctx) != nil {
-			return 0, false
+			return turnNow, false
 		}
 		d.pollMu.RLock()
 		if d.polling.isOpen() {
@@ -314,11 +320,43 @@ func (d *Desktop) serve(ctx context.Context, a *deskAgent) (delay time.Duration,
 	}
 	defer d.pollMu.RUnlock()
 	if a.currentGUID() == "" {
-		delay = d.signIn(ctx, a)
+		next = d.signIn(ctx, a)
 	} else {
-		delay = d.poll(ctx, a)
+		next = d.poll(ctx, a)
 	}
-	return delay, ctx.Err() == nil
+	return next, ctx.Err() == nil
+}
+
+// turn is when an agent is served next.
+type turn uint8
+
+const (
+	turnNow    turn = iota // at once: a sign-in is followed by the first poll
+	turnRepoll             // after RepollDelay
+	turnRetry              // after RetryDelay
+)
+
+// waiting is an agent in one of the delay lines, due at a time.
+type waiting struct {
+	due time.Time
+	a   *deskAgent
+}
+
+// delayLine hands the agents of one line back to the pollers when they are due. All of a line's
+// agents wait the same delay, so first in is first due, and one goroutine per line serves thousands
+// of agents where a timer each would start a goroutine each.
+func (d *Desktop) delayLine(ctx context.Context, line <-chan waiting) {
+	for {
+		select {
+		case w := <-line:
+			if !sleepContext(ctx, time.Until(w.due)) {
+				return
+			}
+			d.ready <- w.a
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // poller takes the agents that are due one at a time: a sign-in for one without a Guid, else a poll.
@@ -330,11 +368,18 @@ func (d *Desktop) poller(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		delay, ok := d.serve(ctx, a)
+		next, ok := d.serve(ctx, a)
 		if !ok {
 			return
 		}
-		// The channel holds every agent, so putting one back never blocks.
-		time.AfterFunc(delay, func() { d.ready <- a })
+		// Each channel holds every agent, so putting one back never blocks.
+		switch next {
+		case turnNow:
+			d.ready <- a
+		case turnRepoll:
+			d.repoll <- waiting{time.Now().Add(d.o.RepollDelay), a}
+		default:
+			d.retry <- waiting{time.Now().Add(d.o.RetryDelay), a}
+		}
 	}
 }

@@ -7,12 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-kit/log/level"
 )
 
-func (d *Desktop) signIn(ctx context.Context, a *deskAgent) time.Duration {
+func (d *Desktop) signIn(ctx context.Context, a *deskAgent) turn {
 	body, _ := json.Marshal(map[string]string{"password": "", "phonenum": a.id})
 	code, guid, err := d.call(ctx, http.MethodPut, onlineAgentPrefix+a.id, "", body)
 	if err == nil && code == retcodeSignedInAlready {
@@ -22,18 +21,18 @@ func (d *Desktop) signIn(ctx context.Context, a *deskAgent) time.Duration {
 	switch {
 	case err != nil:
 		level.Warn(d.logger).Log("msg", "sign-in failed", "agent", a.id, "err", err)
-		return d.o.RetryDelay
+		return turnRetry
 	case code != retcodeOK || guid == "":
 		level.Warn(d.logger).Log("msg", "sign-in refused", "agent", a.id, "retcode", code, "guid_header", guid != "")
-		return d.o.RetryDelay
+		return turnRetry
 	}
 	d.stats.signIns.Add(1)
 	a.badPolls = 0
 	d.setGUID(a, guid)
-	return 0
+	return turnNow
 }
 
-func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
+func (d *Desktop) poll(ctx context.Context, a *deskAgent) turn {
 	code, guid, err := d.call(ctx, http.MethodGet, agentEventPrefix+a.id, a.currentGUID(), nil)
 	switch {
 	case err != nil:
@@ -41,7 +40,7 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
 			d.stats.pollFailures.Add(1)
 			level.Warn(d.logger).Log("msg", "event poll failed", "agent", a.id, "err", err)
 		}
-		return d.o.RetryDelay
+		return turnRetry
 	case code == retcodeOK:
 		d.stats.polls.Add(1)
 		a.badPolls = 0
@@ -49,22 +48,22 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) time.Duration {
 			d.stats.renewals.Add(1)
 			d.setGUID(a, guid)
 		}
-		return d.o.RepollDelay
+		return turnRepoll
 	}
 	d.stats.pollFailures.Add(1)
 	switch code {
 	case retcodeNoPermission:
 		if a.badPolls++; a.badPolls < badPollsBeforeSignIn {
-			return d.o.RetryDelay
+			return turnRetry
 		}
 	case retcodeNotSignedIn, "100-008", "105-005", "105-006", "105-007":
 	default:
 		level.Warn(d.logger).Log("msg", "event poll refused", "agent", a.id, "retcode", code)
-		return d.o.RetryDelay
+		return turnRetry
 	}
 	level.Info(d.logger).Log("msg", "session lost; signing in again", "agent", a.id, "retcode", code)
 	d.setGUID(a, "")
-	return d.o.RetryDelay
+	return turnRetry
 }
 
 // call sends one request to the gateway and returns the retcode and the Guid of a Set-GUID header.
