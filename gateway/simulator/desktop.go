@@ -45,10 +45,12 @@ type Desktop struct {
 }
 
 type deskAgent struct {
-	id       string
-	mu       sync.Mutex
-	guid     string // "" while not signed in
-	badPolls int    // only touched by the poller that holds the agent
+	id   string
+	mu   sync.Mutex
+	guid string // "" while not signed in
+	// Only the poller that holds the agent touches these.
+	badPolls int  // 000-003 answers in a row
+	failing  bool // the last sign-in or poll failed, and was logged
 }
 
 func (a *deskAgent) currentGUID() string {
@@ -58,20 +60,21 @@ func (a *deskAgent) currentGUID() string {
 }
 
 type desktopCounters struct {
-	signIns, polls, pollFailures, renewals, pushes, pushFailures, accepted, rejected atomic.Int64
+	signIns, signInFailures, polls, pollFailures, renewals, pushes, pushFailures, accepted, rejected atomic.Int64
 }
 
 // DesktopStats are the desktop's counters.
 type DesktopStats struct {
-	SignIns       int64 // successful sign-ins, forced ones included
-	Polls         int64 // polls answered with retcode 0
-	PollFailures  int64 // polls that failed or were refused
-	Renewals      int64 // new Guids taken from poll answers
-	Pushes        int64 // pushes the exporter answered with 200
-	PushFailures  int64 // pushes that failed, to be sent again
-	GuidsAccepted int64 // Guids the exporter accepted
-	GuidsRejected int64 // Guids the exporter rejected by name
-	SignedIn      int   // agents holding a Guid now
+	SignIns        int64 // successful sign-ins, forced ones included
+	SignInFailures int64 // sign-ins that failed or were refused
+	Polls          int64 // polls answered with retcode 0
+	PollFailures   int64 // polls that failed or were refused
+	Renewals       int64 // new Guids taken from poll answers
+	Pushes         int64 // pushes the exporter answered with 200
+	PushFailures   int64 // pushes that failed, to be sent again
+	GuidsAccepted  int64 // Guids the exporter accepted
+	GuidsRejected  int64 // Guids the exporter rejected by name
+	SignedIn       int   // agents holding a Guid now
 }
 
 // StartDesktop signs the agents in and keeps them signed in until ctx ends or Close. Their Guids are
@@ -163,14 +166,15 @@ func (d *Desktop) ResumePushes() {
 // Stats returns the desktop's counters.
 func (d *Desktop) Stats() DesktopStats {
 	st := DesktopStats{
-		SignIns:       d.stats.signIns.Load(),
-		Polls:         d.stats.polls.Load(),
-		PollFailures:  d.stats.pollFailures.Load(),
-		Renewals:      d.stats.renewals.Load(),
-		Pushes:        d.stats.pushes.Load(),
-		PushFailures:  d.stats.pushFailures.Load(),
-		GuidsAccepted: d.stats.accepted.Load(),
-		GuidsRejected: d.stats.rejected.Load(),
+		SignIns:        d.stats.signIns.Load(),
+		SignInFailures: d.stats.signInFailures.Load(),
+		Polls:          d.stats.polls.Load(),
+		PollFailures:   d.stats.pollFailures.Load(),
+		Renewals:       d.stats.renewals.Load(),
+		Pushes:         d.stats.pushes.Load(),
+		PushFailures:   d.stats.pushFailures.Load(),
+		GuidsAccepted:  d.stats.accepted.Load(),
+		GuidsRejected:  d.stats.rejected.Load(),
 	}
 	for _, a := range d.agents {
 		if a.currentGUID() != "" {

@@ -18,16 +18,19 @@ func (d *Desktop) signIn(ctx context.Context, a *deskAgent) turn {
 		// A session of an earlier run, or one whose Guid was lost: take it over.
 		code, guid, err = d.call(ctx, http.MethodPut, onlineAgentPrefix+a.id+"/forcelogin", "", body)
 	}
+	if err != nil || code != retcodeOK || guid == "" {
+		d.stats.signInFailures.Add(1)
+	}
 	switch {
 	case err != nil:
-		level.Warn(d.logger).Log("msg", "sign-in failed", "agent", a.id, "err", err)
+		d.warn(a, "msg", "sign-in failed", "agent", a.id, "err", err)
 		return turnRetry
 	case code != retcodeOK || guid == "":
-		level.Warn(d.logger).Log("msg", "sign-in refused", "agent", a.id, "retcode", code, "guid_header", guid != "")
+		d.warn(a, "msg", "sign-in refused", "agent", a.id, "retcode", code, "guid_header", guid != "")
 		return turnRetry
 	}
 	d.stats.signIns.Add(1)
-	a.badPolls = 0
+	a.badPolls, a.failing = 0, false
 	d.setGUID(a, guid)
 	return turnNow
 }
@@ -38,12 +41,12 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) turn {
 	case err != nil:
 		if ctx.Err() == nil {
 			d.stats.pollFailures.Add(1)
-			level.Warn(d.logger).Log("msg", "event poll failed", "agent", a.id, "err", err)
+			d.warn(a, "msg", "event poll failed", "agent", a.id, "err", err)
 		}
 		return turnRetry
 	case code == retcodeOK:
 		d.stats.polls.Add(1)
-		a.badPolls = 0
+		a.badPolls, a.failing = 0, false
 		if guid != "" && guid != a.currentGUID() {
 			d.stats.renewals.Add(1)
 			d.setGUID(a, guid)
@@ -58,12 +61,22 @@ func (d *Desktop) poll(ctx context.Context, a *deskAgent) turn {
 		}
 	case retcodeNotSignedIn, "100-008", "105-005", "105-006", "105-007":
 	default:
-		level.Warn(d.logger).Log("msg", "event poll refused", "agent", a.id, "retcode", code)
+		d.warn(a, "msg", "event poll refused", "agent", a.id, "retcode", code)
 		return turnRetry
 	}
 	level.Info(d.logger).Log("msg", "session lost; signing in again", "agent", a.id, "retcode", code)
 	d.setGUID(a, "")
 	return turnRetry
+}
+
+// warn logs a failure at warning level the first time in a row for the agent and at debug level
+// after that, so that a gateway that is down does not fill the log with a line per agent and retry.
+func (d *Desktop) warn(a *deskAgent, keyvals ...any) {
+	logAt := level.Debug
+	if !a.failing {
+		logAt, a.failing = level.Warn, true
+	}
+	logAt(d.logger).Log(keyvals...)
 }
 
 // call sends one request to the gateway and returns the retcode and the Guid of a Set-GUID header.

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -420,8 +421,31 @@ func TestDesktopOverTLS(t *testing.T) {
 
 	var logs syncbuf.Buffer
 	untrusting := startTestDesktop(t, srv, push.URL, &logs, func(o *DesktopOptions) { o.AgentIDs = []string{"1001"} })
-	waitFor(t, "a failed sign-in", func() bool { return strings.Contains(logs.String(), "sign-in failed") })
+	waitFor(t, "failed sign-ins", func() bool { return untrusting.Stats().SignInFailures >= 3 })
 	if st := untrusting.Stats(); st.SignIns != 0 {
 		t.Errorf("signed in over TLS without trusting the certificate: %+v", st)
+	}
+	if n := strings.Count(logs.String(), `level=warn msg="sign-in failed"`); n != 1 {
+		t.Errorf("%d warnings for failed sign-ins in a row of one agent, want 1:\n%s", n, logs.String())
+	}
+}
+
+// TestDesktopStopsWithItsContext: when the context ends the desktop sends nothing more.
+func TestDesktopStopsWithItsContext(t *testing.T) {
+	srv, _ := startSessionGateway(t, AuthDynamic, 4)
+	exporter, push := newFakeExporter(t, srv.Simulator)
+	ctx, cancel := context.WithCancel(t.Context())
+	d, err := StartDesktop(ctx, DesktopOptions{GatewayURL: srv.URL(), AgentIDs: srv.AgentIDs(), PushURL: push.URL,
+		PushToken: pushToken, RepollDelay: time.Millisecond, PushDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first Guids", func() bool { return exporter.current(srv.Simulator) })
+	cancel()
+	d.Close() // waits for the pollers and the pusher
+	requests := srv.Stats().SessionRequests
+	time.Sleep(50 * time.Millisecond) // fifty repoll delays
+	if got := srv.Stats().SessionRequests; got != requests {
+		t.Errorf("%d requests after the context ended", got-requests)
 	}
 }
