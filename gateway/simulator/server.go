@@ -22,7 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Server is a Simulator listening on a TCP address, for tests, the demo and load runs.
