@@ -125,3 +125,44 @@ func TestExampleConfigWorksWithTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestDropRegexSameInReadmeAndExample: the regex that drops the per-agent
+// call details is written in the README and in examples/prometheus.yml; the
+// two stay identical, and every metric it names is a documented one.
+func TestDropRegexSameInReadmeAndExample(t *testing.T) {
+	dropRegex := regexp.MustCompile(`(?m)^[ #]*regex: "(agentgateway_[^"]+)"\s*\n[ #]*action: drop`)
+	found := map[string]string{}
+	for _, file := range []string{"README.md", "examples/prometheus.yml"} {
+		content, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		matches := dropRegex.FindAllStringSubmatch(string(content), -1)
+		if len(matches) != 1 {
+			t.Fatalf("%s: %d drop regexes for agentgateway metrics, want 1", file, len(matches))
+		}
+		found[file] = matches[0][1]
+	}
+	if found["README.md"] != found["examples/prometheus.yml"] {
+		t.Fatalf("drop regex differs:\n README.md:               %s\n examples/prometheus.yml: %s", found["README.md"], found["examples/prometheus.yml"])
+	}
+	// Prometheus anchors relabel regexes at both ends.
+	drop := regexp.MustCompile("^(?:" + found["README.md"] + ")$")
+	readme, _ := os.ReadFile("README.md")
+	var dropped []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(agentgateway_[a-z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		if drop.MatchString(m[1]) {
+			dropped = append(dropped, m[1])
+		}
+	}
+	// Each alternative of the regex must name a metric of the table.
+	alternatives := strings.Count(found["README.md"], "|") + 1
+	if len(dropped) != alternatives {
+		t.Errorf("the regex has %d alternatives but matches %d documented metrics: %v", alternatives, len(dropped), dropped)
+	}
+	for _, name := range dropped {
+		if !strings.HasPrefix(name, "agentgateway_call_") && name != "agentgateway_agent_logon_seconds" {
+			t.Errorf("the drop regex drops %s, which the rules need", name)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +115,7 @@ func LoadFile(path string) (*Config, error) {
 // Load parses and validates content; name is the file name used in errors
 // and the directory against which relative paths are resolved. The file is
 // parsed once; every problem found is reported, each as an *Error, joined
-// in the order of the file.
+// in the order of their lines.
 func Load(content []byte, name string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
@@ -125,6 +126,9 @@ func Load(content []byte, name string) (*Config, error) {
 	d.decodeConfig(&root, cfg)
 	cfg.validate(d, filepath.Dir(name))
 	if len(d.errs) > 0 {
+		// Decoding and validation find problems in two passes; the
+		// reader goes through the file once, top to bottom.
+		slices.SortStableFunc(d.errs, func(a, b error) int { return a.(*Error).Line - b.(*Error).Line })
 		return nil, errors.Join(d.errs...)
 	}
 	return cfg, nil

@@ -183,7 +183,7 @@ func TestLoadFileResolvesRelativePaths(t *testing.T) {
 }
 
 // TestLoadReportsEveryError: a file with several problems gets all of them
-// at once, in file order, each at the line of its key.
+// at once, in line order, each at the line of its key.
 func TestLoadReportsEveryError(t *testing.T) {
 	content := `gateways:
   - name: main
@@ -207,9 +207,9 @@ func TestLoadReportsEveryError(t *testing.T) {
 		t.Fatal("no error")
 	}
 	want := []string{
+		`agents.yml:3: gateway "main": url "10.1.2.3:8043" is not an http(s) URL with a host`,
 		`agents.yml:4: gateway "main": timeout must be a duration such as 5s, 1m or 1m30s, not "5"`,
 		`agents.yml:5: gateway "main": unknown key "concurency"`,
-		`agents.yml:3: gateway "main": url "10.1.2.3:8043" is not an http(s) URL with a host`,
 		`agents.yml:7: gateway "main": tls_config.ca_file: open testdata/missing-ca.pem: no such file or directory`,
 		`agents.yml:11: gateway "main": agent "99": id must be digits from 101 to 999999`,
 		`agents.yml:13: gateway "main": duplicate name (first defined at line 2)`,

@@ -25,7 +25,7 @@ func TestReloaderSaysWhatHappened(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want one line per problem (2):\n%s", logged.String())
 	}
-	for i, want := range []string{"agents.yml:4: gateway", "agents.yml:3: gateway"} {
+	for i, want := range []string{"agents.yml:3: gateway", "agents.yml:4: gateway"} {
 		if !strings.Contains(lines[i], `msg="cannot start: the configuration is invalid"`) || !strings.Contains(lines[i], want) {
 			t.Errorf("line %d = %s, want the start-up message and %q", i, lines[i], want)
 		}
