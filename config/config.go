@@ -9,11 +9,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -128,8 +126,12 @@ func Load(content []byte, name string) (*Config, error) {
 	if len(d.errs) > 0 {
 		// Decoding and validation find problems in two passes; the
 		// reader goes through the file once, top to bottom.
-		slices.SortStableFunc(d.errs, func(a, b error) int { return a.(*Error).Line - b.(*Error).Line })
-		return nil, errors.Join(d.errs...)
+		slices.SortStableFunc(d.errs, func(a, b *Error) int { return a.Line - b.Line })
+		joined := make([]error, len(d.errs))
+		for i, e := range d.errs {
+			joined[i] = e
+		}
+		return nil, errors.Join(joined...)
 	}
 	return cfg, nil
 }
@@ -141,83 +143,6 @@ func Problems(err error) []error {
 		return joined.Unwrap()
 	}
 	return []error{err}
-}
-
-var yamlLine = regexp.MustCompile(`line (\d+): `)
-
-// yamlError leads a syntax error with file:line like every other
-// configuration error.
-func yamlError(name string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: yamlLine.ReplaceAllString(msg, "")}
-	}
-	return &Error{File: name, Msg: msg}
-}
-
-// decodeConfig decodes the document: the gateways, each with its agents.
-func (d *decoder) decodeConfig(root *yaml.Node, cfg *Config) {
-	body := root
-	if body.Kind == yaml.DocumentNode && len(body.Content) == 1 {
-		body = body.Content[0]
-	}
-	if body.Kind == 0 || (body.Kind == yaml.ScalarNode && body.Tag == "!!null") {
-		return // an empty file: validation says there are no gateways
-	}
-	d.decodeMapping(body, reflect.ValueOf(cfg).Elem(), "", "", newKeyLines(), func(key, value *yaml.Node) bool {
-		if key.Value != "gateways" {
-			return false
-		}
-		for i, item := range d.list(value, "gateways must be a list of gateways") {
-			gw := &Gateway{index: i + 1, line: item.Line, keys: newKeyLines()}
-			cfg.Gateways = append(cfg.Gateways, gw)
-			gw.Name = scalarValue(item, "name")
-			d.decodeItem(item, gw, gw.keys, gw.title()+": ", func(key, value *yaml.Node) bool {
-				if key.Value != "agents" {
-					return false
-				}
-				for j, item := range d.list(value, gw.title()+": agents must be a list of agents") {
-					agent := &Agent{index: j + 1, line: item.Line, keys: newKeyLines()}
-					gw.Agents = append(gw.Agents, agent)
-					agent.ID = scalarValue(item, "id")
-					d.decodeItem(item, agent, agent.keys, gw.title()+": "+agent.title()+": ", nil)
-				}
-				return true
-			})
-		}
-		return true
-	})
-}
-
-// decodeItem decodes one gateway or agent; an empty item is left for
-// validation to report, anything but a mapping is reported here.
-func (d *decoder) decodeItem(item *yaml.Node, out any, keys *keyLines, where string, special func(key, value *yaml.Node) bool) {
-	if isNull(item) {
-		return
-	}
-	if resolve(item).Kind != yaml.MappingNode {
-		keys.bad[""] = true
-	}
-	d.decodeMapping(item, reflect.ValueOf(out).Elem(), where, "", keys, special)
-}
-
-// list returns the items of a sequence, reporting anything else.
-func (d *decoder) list(n *yaml.Node, msg string) []*yaml.Node {
-	n = resolve(n)
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, "%s", msg)
-		return nil
-	}
-	return n.Content
-}
-
-func isNull(n *yaml.Node) bool {
-	n = resolve(n)
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 var agentIDPattern = regexp.MustCompile(`^[1-9][0-9]*$`)

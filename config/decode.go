@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +21,7 @@ import (
 // of agents.yml. Keys are strict: one the structs do not know is an error.
 type decoder struct {
 	file string
-	errs []error
+	errs []*Error
 }
 
 func (d *decoder) errorf(line int, format string, args ...any) {
@@ -241,4 +242,81 @@ func scalarValue(n *yaml.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): `)
+
+// yamlError leads a syntax error with file:line like every other
+// configuration error.
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: yamlLine.ReplaceAllString(msg, "")}
+	}
+	return &Error{File: name, Msg: msg}
+}
+
+// decodeConfig decodes the document: the gateways, each with its agents.
+func (d *decoder) decodeConfig(root *yaml.Node, cfg *Config) {
+	body := root
+	if body.Kind == yaml.DocumentNode && len(body.Content) == 1 {
+		body = body.Content[0]
+	}
+	if body.Kind == 0 || (body.Kind == yaml.ScalarNode && body.Tag == "!!null") {
+		return // an empty file: validation says there are no gateways
+	}
+	d.decodeMapping(body, reflect.ValueOf(cfg).Elem(), "", "", newKeyLines(), func(key, value *yaml.Node) bool {
+		if key.Value != "gateways" {
+			return false
+		}
+		for i, item := range d.list(value, "gateways must be a list of gateways") {
+			gw := &Gateway{index: i + 1, line: item.Line, keys: newKeyLines()}
+			cfg.Gateways = append(cfg.Gateways, gw)
+			gw.Name = scalarValue(item, "name")
+			d.decodeItem(item, gw, gw.keys, gw.title()+": ", func(key, value *yaml.Node) bool {
+				if key.Value != "agents" {
+					return false
+				}
+				for j, item := range d.list(value, gw.title()+": agents must be a list of agents") {
+					agent := &Agent{index: j + 1, line: item.Line, keys: newKeyLines()}
+					gw.Agents = append(gw.Agents, agent)
+					agent.ID = scalarValue(item, "id")
+					d.decodeItem(item, agent, agent.keys, gw.title()+": "+agent.title()+": ", nil)
+				}
+				return true
+			})
+		}
+		return true
+	})
+}
+
+// decodeItem decodes one gateway or agent; an empty item is left for
+// validation to report, anything but a mapping is reported here.
+func (d *decoder) decodeItem(item *yaml.Node, out any, keys *keyLines, where string, special func(key, value *yaml.Node) bool) {
+	if isNull(item) {
+		return
+	}
+	if resolve(item).Kind != yaml.MappingNode {
+		keys.bad[""] = true
+	}
+	d.decodeMapping(item, reflect.ValueOf(out).Elem(), where, "", keys, special)
+}
+
+// list returns the items of a sequence, reporting anything else.
+func (d *decoder) list(n *yaml.Node, msg string) []*yaml.Node {
+	n = resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, "%s", msg)
+		return nil
+	}
+	return n.Content
+}
+
+func isNull(n *yaml.Node) bool {
+	n = resolve(n)
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
