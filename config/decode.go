@@ -38,7 +38,14 @@ type keyLines struct {
 }
 
 func newKeyLines() *keyLines {
-	return &keyLines{lines: map[string]int{}, bad: map[string]bool{}}
+	return &keyLines{lines: map[string]int{}}
+}
+
+func (k *keyLines) markBad(key string) {
+	if k.bad == nil {
+		k.bad = map[string]bool{}
+	}
+	k.bad[key] = true
 }
 
 // at is the line of key, or fallback when the key was not written.
@@ -111,7 +118,7 @@ func (d *decoder) decodeValue(key, value *yaml.Node, field reflect.Value, where,
 		return
 	}
 	if err := value.Decode(field.Addr().Interface()); err != nil {
-		lines.bad[name] = true
+		lines.markBad(name)
 		secret := field.Type() == reflect.TypeFor[promconfig.Secret]()
 		d.errorf(key.Line, "%s%s must be %s, not %s", where, name, describeType(field.Type()), shape(value, secret))
 	}
@@ -298,7 +305,7 @@ func (d *decoder) decodeItem(item *yaml.Node, out any, keys *keyLines, where str
 		return
 	}
 	if resolve(item).Kind != yaml.MappingNode {
-		keys.bad[""] = true
+		keys.markBad("")
 	}
 	d.decodeMapping(item, reflect.ValueOf(out).Elem(), where, "", keys, special)
 }
