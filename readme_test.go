@@ -166,3 +166,44 @@ func TestDropRegexSameInReadmeAndExample(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeConfigErrors: the README's example of --config.check output
+// is what the loader says about the file behind it.
+func TestReadmeConfigErrors(t *testing.T) {
+	const file = `gateways:
+  - name: main
+    url: 10.1.2.3:8043
+    timeout: 5
+    concurrency: 16
+    concurency: 8
+    tls_config:
+      server_name: gw.example.net
+      ca_file: ca.pem
+    agents:
+      - id: "1001"
+        guid: "x"
+      - id: "1001"
+        guid: "x"
+  - name: backup
+    url: https://10.1.2.4:8043
+    agents:
+      - id: "100"
+        guid: "y"
+      - id: "1002"
+        guid_file: /run/agentgateway/1002.guid
+`
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const command = "$ ./agentgateway_exporter --config.file=agents.yml --config.check\n"
+	start := strings.Index(string(readme), command)
+	if start < 0 {
+		t.Fatal("README has no --config.check example")
+	}
+	shown, _, _ := strings.Cut(string(readme[start+len(command):]), "```")
+	_, err = config.Load([]byte(file), "agents.yml")
+	if err == nil || err.Error()+"\n" != shown {
+		t.Errorf("README shows:\n%s\nthe loader says:\n%v", shown, err)
+	}
+}

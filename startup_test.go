@@ -60,7 +60,7 @@ const badConfig = `gateways:
 
 var badConfigProblems = []string{
 	`agents.yml:4: gateway "main": timeout must be a duration such as 5s, 1m or 1m30s, not "5"`,
-	`agents.yml:5: gateway "main": unknown key "concurency"`,
+	`agents.yml:5: gateway "main": unknown key "concurency" (did you mean "concurrency"?)`,
 	`agents.yml:7: gateway "main": tls_config.ca_file: open `,
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"unknown key", replace("    concurrency: 8\n", "    concurrency: 8\n    concurency: 4\n"),
-			`agents.yml:6: gateway "main": unknown key "concurency"`},
+			`agents.yml:6: gateway "main": unknown key "concurency" (did you mean "concurrency"?)`},
 		{"unknown agent key", replace(`        guid: "g"`, `        guid: "g"`+"\n        password: x"),
 			`agents.yml:18: gateway "backup": agent "101": unknown key "password"`},
 		{"bad YAML", replace("    agents:\n      - id: \"101\"", "    agents:\n     - id: \"101\"\n    - x"),
@@ -99,7 +100,7 @@ func TestLoadErrors(t *testing.T) {
 		{"not a boolean", replace("include_last_call: false", "include_last_call: sometimes"),
 			`agents.yml:6: gateway "main": include_last_call must be true or false, not "sometimes"`},
 		{"nested unknown key", replace("insecure_skip_verify: true", "insecure_skip_verify: true, ca_fil: ca.pem"),
-			`agents.yml:7: gateway "main": unknown key "tls_config.ca_fil"`},
+			`agents.yml:7: gateway "main": unknown key "tls_config.ca_fil" (did you mean "tls_config.ca_file"?)`},
 		{"nested bad value", replace("insecure_skip_verify: true", "insecure_skip_verify: yes please"),
 			`agents.yml:7: gateway "main": tls_config.insecure_skip_verify must be true or false, not "yes please"`},
 		{"missing ca_file", replace("{ insecure_skip_verify: true }", "\n      ca_file: testdata/missing-ca.pem"),
@@ -209,7 +210,7 @@ func TestLoadReportsEveryError(t *testing.T) {
 	want := []string{
 		`agents.yml:3: gateway "main": url "10.1.2.3:8043" is not an http(s) URL with a host`,
 		`agents.yml:4: gateway "main": timeout must be a duration such as 5s, 1m or 1m30s, not "5"`,
-		`agents.yml:5: gateway "main": unknown key "concurency"`,
+		`agents.yml:5: gateway "main": unknown key "concurency" (did you mean "concurrency"?)`,
 		`agents.yml:7: gateway "main": tls_config.ca_file: open testdata/missing-ca.pem: no such file or directory`,
 		`agents.yml:11: gateway "main": agent "99": id must be digits from 101 to 999999`,
 		`agents.yml:13: gateway "main": duplicate name (first defined at line 2)`,
@@ -303,5 +304,24 @@ gateways:
 	backup := cfg.Gateways[1]
 	if backup.Name != "backup" || backup.Timeout != model.Duration(2*time.Second) || backup.Concurrency != 3 || len(backup.Agents) != 1 {
 		t.Errorf("merged gateway = %+v", backup)
+	}
+}
+
+func TestNearestKey(t *testing.T) {
+	fields := fieldsOf(reflect.TypeFor[Gateway]())
+	for key, want := range map[string]string{
+		"concurency":        "concurrency",
+		"timout":            "timeout",
+		"include_lastcall":  "include_last_call",
+		"tls_confg":         "tls_config",
+		"agent":             "agents",
+		"password":          "", // nothing close
+		"x":                 "", // too short to guess
+		"min_intervals":     "min_interval",
+		"max_request_per_s": "",
+	} {
+		if got := nearestKey(key, fields); got != want {
+			t.Errorf("nearestKey(%q) = %q, want %q", key, got, want)
+		}
 	}
 }

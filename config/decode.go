@@ -93,7 +93,11 @@ func (d *decoder) decodeMapping(n *yaml.Node, out reflect.Value, where, prefix s
 		seen[key.Value] = key.Line
 		index, known := fields[key.Value]
 		if !known {
-			d.errorf(key.Line, "%sunknown key %q", where, name)
+			if near := nearestKey(key.Value, fields); near != "" {
+				d.errorf(key.Line, "%sunknown key %q (did you mean %q?)", where, name, prefix+near)
+			} else {
+				d.errorf(key.Line, "%sunknown key %q", where, name)
+			}
 			continue
 		}
 		lines.lines[name] = key.Line
@@ -122,6 +126,45 @@ func (d *decoder) decodeValue(key, value *yaml.Node, field reflect.Value, where,
 		secret := field.Type() == reflect.TypeFor[promconfig.Secret]()
 		d.errorf(key.Line, "%s%s must be %s, not %s", where, name, describeType(field.Type()), shape(value, secret))
 	}
+}
+
+// nearestKey is the known key within two typing mistakes of key, if
+// exactly one is that close: "concurency" is "concurrency".
+func nearestKey(key string, fields map[string][]int) string {
+	best, bestDistance, ties := "", 3, 0
+	for known := range fields {
+		switch distance := editDistance(key, known); {
+		case distance < bestDistance:
+			best, bestDistance, ties = known, distance, 1
+		case distance == bestDistance:
+			ties++
+		}
+	}
+	if ties != 1 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of two short keys.
+func editDistance(a, b string) int {
+	previous := make([]int, len(b)+1)
+	for j := range previous {
+		previous[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		current := make([]int, len(b)+1)
+		current[0] = i
+		for j := 1; j <= len(b); j++ {
+			substitution := previous[j-1]
+			if a[i-1] != b[j-1] {
+				substitution++
+			}
+			current[j] = min(previous[j]+1, current[j-1]+1, substitution)
+		}
+		previous = current
+	}
+	return previous[len(b)]
 }
 
 // resolve follows an alias to the node it names.
