@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 
 	"github.com/agentgateway/agentgateway_exporter/collector"
 	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/internal/buildinfo"
+	"github.com/agentgateway/agentgateway_exporter/internal/landing"
 	"github.com/agentgateway/agentgateway_exporter/internal/logging"
 )
 
@@ -31,6 +34,7 @@ func main() {
 }
 
 func run(args []string) int {
+	buildinfo.Fill(debug.ReadBuildInfo())
 	app := kingpin.New(exporterName, "Prometheus exporter for Huawei contact-center CC-Gateway call information.")
 	var (
 		configFile       = app.Flag("config.file", "Path to agents.yml.").Default("agents.yml").String()
@@ -84,19 +88,7 @@ func run(args []string) int {
 
 	handlerOptions := collector.HandlerOptions{Gatherer: registry, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout,
 		MaxRequests: collector.NewRequestLimit(*maxRequests)}
-	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, exporter.MetricsHandler(handlerOptions))
-	mux.Handle("/probe", exporter.ProbeHandler(handlerOptions))
-	mux.Handle("/-/reload", reloader.Handler())
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
-	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(landingConfig(*metricsPath))
-		if err != nil {
-			level.Error(logger).Log("err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
-	}
+	mux := newMux(exporter, reloader, handlerOptions, *metricsPath)
 
 	server := &http.Server{
 		Handler:           mux,
@@ -134,14 +126,34 @@ func reloadOnHangup(reloader *config.Reloader) {
 	}
 }
 
-func landingConfig(metricsPath string) web.LandingConfig {
-	return web.LandingConfig{
-		Name:        "Agent Gateway Exporter",
-		Description: "Prometheus exporter for Huawei contact-center CC-Gateway call information",
-		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: metricsPath, Text: "Metrics", Description: "Every configured agent, plus the exporter's own metrics"},
-			{Address: "/probe?gateway=", Text: "Probe", Description: "One gateway, or one shard of it: /probe?gateway=NAME&shard=0&shards=4"},
-		},
+// newMux routes every endpoint, the landing page included; the page links
+// only to what is routed here.
+func newMux(exporter *collector.Exporter, reloader *config.Reloader, opts collector.HandlerOptions, metricsPath string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(metricsPath, exporter.MetricsHandler(opts))
+	mux.Handle("/probe", exporter.ProbeHandler(opts))
+	mux.Handle("/-/reload", reloader.Handler())
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
+	if metricsPath != "/" {
+		mux.Handle("/", &landing.Page{
+			Version:     versionLine(),
+			MetricsPath: metricsPath,
+			Gateways:    exporter.Status,
+			LoadedAt:    reloader.LoadedAt,
+			// GUIDPush is set here once Guid push can be enabled.
+		})
 	}
+	return mux
+}
+
+// versionLine is the build as the landing page shows it.
+func versionLine() string {
+	line := "version " + version.Version + ", revision " + version.GetRevision()
+	if version.Branch != "" {
+		line += ", branch " + version.Branch
+	}
+	if version.BuildDate != "" {
+		line += ", built " + version.BuildDate
+	}
+	return line + ", " + version.GoVersion
 }

@@ -125,3 +125,85 @@ func TestExampleConfigWorksWithTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestDropRegexSameInReadmeAndExample: the regex that drops the per-agent
+// call details is written in the README and in examples/prometheus.yml; the
+// two stay identical, and every metric it names is a documented one.
+func TestDropRegexSameInReadmeAndExample(t *testing.T) {
+	dropRegex := regexp.MustCompile(`(?m)^[ #]*regex: "(agentgateway_[^"]+)"\s*\n[ #]*action: drop`)
+	found := map[string]string{}
+	for _, file := range []string{"README.md", "examples/prometheus.yml"} {
+		content, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		matches := dropRegex.FindAllStringSubmatch(string(content), -1)
+		if len(matches) != 1 {
+			t.Fatalf("%s: %d drop regexes for agentgateway metrics, want 1", file, len(matches))
+		}
+		found[file] = matches[0][1]
+	}
+	if found["README.md"] != found["examples/prometheus.yml"] {
+		t.Fatalf("drop regex differs:\n README.md:               %s\n examples/prometheus.yml: %s", found["README.md"], found["examples/prometheus.yml"])
+	}
+	// Prometheus anchors relabel regexes at both ends.
+	drop := regexp.MustCompile("^(?:" + found["README.md"] + ")$")
+	readme, _ := os.ReadFile("README.md")
+	var dropped []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(agentgateway_[a-z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		if drop.MatchString(m[1]) {
+			dropped = append(dropped, m[1])
+		}
+	}
+	// Each alternative of the regex must name a metric of the table.
+	alternatives := strings.Count(found["README.md"], "|") + 1
+	if len(dropped) != alternatives {
+		t.Errorf("the regex has %d alternatives but matches %d documented metrics: %v", alternatives, len(dropped), dropped)
+	}
+	for _, name := range dropped {
+		if !strings.HasPrefix(name, "agentgateway_call_") && name != "agentgateway_agent_logon_seconds" {
+			t.Errorf("the drop regex drops %s, which the rules need", name)
+		}
+	}
+}
+
+// TestReadmeConfigErrors: the README's example of --config.check output
+// is what the loader says about the file behind it.
+func TestReadmeConfigErrors(t *testing.T) {
+	const file = `gateways:
+  - name: main
+    url: 10.1.2.3:8043
+    timeout: 5
+    concurrency: 16
+    concurency: 8
+    tls_config:
+      server_name: gw.example.net
+      ca_file: ca.pem
+    agents:
+      - id: "1001"
+        guid: "x"
+      - id: "1001"
+        guid: "x"
+  - name: backup
+    url: https://10.1.2.4:8043
+    agents:
+      - id: "100"
+        guid: "y"
+      - id: "1002"
+        guid_file: /run/agentgateway/1002.guid
+`
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const command = "$ ./agentgateway_exporter --config.file=agents.yml --config.check\n"
+	start := strings.Index(string(readme), command)
+	if start < 0 {
+		t.Fatal("README has no --config.check example")
+	}
+	shown, _, _ := strings.Cut(string(readme[start+len(command):]), "```")
+	_, err = config.Load([]byte(file), "agents.yml")
+	if err == nil || err.Error()+"\n" != shown {
+		t.Errorf("README shows:\n%s\nthe loader says:\n%v", shown, err)
+	}
+}

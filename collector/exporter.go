@@ -36,6 +36,7 @@ type Exporter struct {
 
 	mu       sync.RWMutex
 	gateways []*gatewayTarget
+	status   statusBoard // latest scrape per gateway, for the landing page
 }
 
 // New returns an exporter with no gateways; call ApplyConfig.

@@ -141,6 +141,7 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	close(next)
 	wg.Wait()
 	result.duration = time.Since(started)
+	e.status.record(gw.name, started, result.observations)
 	return result
 }
 

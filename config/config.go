@@ -10,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Agent id bounds: the newer interface pages allow 101–999999 (older ones
@@ -60,6 +60,8 @@ type Gateway struct {
 	// BaseURL is URL parsed; set by Load.
 	BaseURL *url.URL `yaml:"-"`
 	line    int
+	index   int // position in the file, for a gateway without a name
+	keys    *keyLines
 }
 
 // Agent is one agent whose calls are watched.
@@ -72,7 +74,9 @@ type Agent struct {
 	// session owner can rotate it without a restart.
 	GUIDFile string `yaml:"guid_file,omitempty"`
 
-	line int
+	line  int
+	index int
+	keys  *keyLines
 }
 
 // IncludesLastCall reports the effective include_last_call setting.
@@ -107,181 +111,172 @@ func LoadFile(path string) (*Config, error) {
 }
 
 // Load parses and validates content; name is the file name used in errors
-// and the directory against which relative paths are resolved.
+// and the directory against which relative paths are resolved. The file is
+// parsed once; every problem found is reported, each as an *Error, joined
+// in the order of their lines.
 func Load(content []byte, name string) (*Config, error) {
 	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+	if err := yaml.Unmarshal(content, &root); err != nil {
 		return nil, yamlError(name, err)
 	}
+	d := &decoder{file: name}
 	cfg := &Config{}
-	strict := yaml.NewDecoder(bytes.NewReader(content))
-	strict.KnownFields(true)
-	if err := strict.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+	d.decodeConfig(&root, cfg)
+	cfg.validate(d, filepath.Dir(name))
+	if len(d.errs) > 0 {
+		// Decoding and validation find problems in two passes; the
+		// reader goes through the file once, top to bottom.
+		slices.SortStableFunc(d.errs, func(a, b *Error) int { return a.Line - b.Line })
+		joined := make([]error, len(d.errs))
+		for i, e := range d.errs {
+			joined[i] = e
+		}
+		return nil, errors.Join(joined...)
 	}
-	recordLines(cfg, &root)
-	if err := cfg.validate(name, filepath.Dir(name)); err != nil {
-		return nil, err
+	// Key positions serve validation only; a running configuration of
+	// ten thousand agents does not keep them.
+	for _, gw := range cfg.Gateways {
+		gw.keys = nil
+		for _, a := range gw.Agents {
+			a.keys = nil
+		}
 	}
 	return cfg, nil
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): `)
-
-// yamlError keeps yaml.v3's own wording but leads with file:line like every
-// other configuration error.
-func yamlError(name string, err error) error {
-	var typeErr *yaml.TypeError
-	if errors.As(err, &typeErr) && len(typeErr.Errors) > 0 {
-		first := typeErr.Errors[0]
-		if m := yamlLine.FindStringSubmatch(first); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return &Error{File: name, Line: line, Msg: yamlLine.ReplaceAllString(first, "")}
-		}
-		return &Error{File: name, Msg: first}
+// Problems splits an error of Load into its single problems, for logging
+// one line each.
+func Problems(err error) []error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
 	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: yamlLine.ReplaceAllString(msg, "")}
-	}
-	return &Error{File: name, Msg: msg}
-}
-
-// recordLines copies node positions onto the decoded structs so that
-// validation can name the line of the gateway or agent at fault.
-func recordLines(cfg *Config, root *yaml.Node) {
-	gateways := mappingValue(documentBody(root), "gateways")
-	if gateways == nil || gateways.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, gwNode := range gateways.Content {
-		if i >= len(cfg.Gateways) || cfg.Gateways[i] == nil {
-			break
-		}
-		gw := cfg.Gateways[i]
-		gw.line = gwNode.Line
-		agents := mappingValue(gwNode, "agents")
-		if agents == nil || agents.Kind != yaml.SequenceNode {
-			continue
-		}
-		for j, agentNode := range agents.Content {
-			if j < len(gw.Agents) && gw.Agents[j] != nil {
-				gw.Agents[j].line = agentNode.Line
-			}
-		}
-	}
-}
-
-func documentBody(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		return n.Content[0]
-	}
-	return n
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
+	return []error{err}
 }
 
 var agentIDPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
 
-func (c *Config) validate(name, dir string) error {
-	fail := func(line int, format string, args ...any) error {
-		return &Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
-	}
+func (c *Config) validate(d *decoder, dir string) {
 	if len(c.Gateways) == 0 {
-		return fail(0, "no gateways configured")
+		if len(d.errs) == 0 { // else the reason is already reported
+			d.errorf(0, "no gateways configured")
+		}
+		return
 	}
 	gatewayNames := map[string]int{}
-	for i, gw := range c.Gateways {
-		if gw == nil {
-			return fail(0, "gateway %d is empty", i+1)
+	for _, gw := range c.Gateways {
+		if len(gw.keys.lines) == 0 {
+			if gw.keys.ok("") {
+				d.errorf(gw.line, "%s is empty", gw.title())
+			}
+			continue
 		}
 		if gw.Name == "" {
-			return fail(gw.line, "gateway %d has no name", i+1)
+			if gw.keys.ok("name") {
+				d.errorf(gw.line, "%s has no name", gw.title())
+			}
+		} else if first, dup := gatewayNames[gw.Name]; dup {
+			d.errorf(gw.keys.at("name", gw.line), "%s: duplicate name (first defined at line %d)", gw.title(), first)
+		} else {
+			gatewayNames[gw.Name] = gw.line
 		}
-		if first, dup := gatewayNames[gw.Name]; dup {
-			return fail(gw.line, "gateway %q: duplicate name (first defined at line %d)", gw.Name, first)
-		}
-		gatewayNames[gw.Name] = gw.line
-		if err := gw.validate(fail, dir); err != nil {
-			return err
-		}
+		gw.validate(d, dir)
 	}
-	return nil
 }
 
-func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) error {
+// title names the gateway in messages: by name, or by position when it has none.
+func (gw *Gateway) title() string {
+	if gw.Name == "" {
+		return fmt.Sprintf("gateway %d", gw.index)
+	}
+	return fmt.Sprintf("gateway %q", gw.Name)
+}
+
+// title names the agent in messages: by id, or by position when it has none.
+func (a *Agent) title() string {
+	if a.ID == "" {
+		return fmt.Sprintf("agent %d", a.index)
+	}
+	return fmt.Sprintf("agent %q", shortID(a.ID))
+}
+
+func (gw *Gateway) validate(d *decoder, dir string) {
+	fail := func(key, format string, args ...any) {
+		d.errorf(gw.keys.at(key, gw.line), gw.title()+": "+format, args...)
+	}
 	u, err := url.Parse(gw.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case !gw.keys.ok("url"):
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		shown := gw.URL
 		if err == nil {
 			shown = u.Redacted() // a password in the URL stays out of logs and reload answers
 		}
-		return fail(gw.line, "gateway %q: url %q is not an http(s) URL with a host", gw.Name, shown)
+		fail("url", "url %q is not an http(s) URL with a host", shown)
+	default:
+		gw.BaseURL = u
 	}
-	gw.BaseURL = u
 	if gw.Timeout == 0 {
 		gw.Timeout = DefaultTimeout
 	}
 	if gw.Timeout < 0 {
-		return fail(gw.line, "gateway %q: timeout must be positive", gw.Name)
+		fail("timeout", "timeout must be positive")
 	}
 	if gw.Concurrency == 0 {
 		gw.Concurrency = DefaultConcurrency
 	}
 	if gw.Concurrency < 0 {
-		return fail(gw.line, "gateway %q: concurrency must be positive", gw.Name)
+		fail("concurrency", "concurrency must be positive")
 	}
 	if gw.MaxRequestsPerSecond < 0 {
-		return fail(gw.line, "gateway %q: max_requests_per_second must not be negative", gw.Name)
+		fail("max_requests_per_second", "max_requests_per_second must not be negative")
 	}
 	if gw.MinInterval < 0 {
-		return fail(gw.line, "gateway %q: min_interval must not be negative", gw.Name)
+		fail("min_interval", "min_interval must not be negative")
 	}
-	gw.HTTPClientConfig.SetDirectory(dir)
-	if err := gw.HTTPClientConfig.Validate(); err != nil {
-		return fail(gw.line, "gateway %q: %v", gw.Name, err)
-	}
+	gw.checkClient(fail, dir)
 	if len(gw.Agents) == 0 {
-		return fail(gw.line, "gateway %q: no agents configured", gw.Name)
+		if gw.keys.ok("agents") {
+			fail("agents", "no agents configured")
+		}
+		return
 	}
 	agentIDs := map[string]int{}
-	for j, agent := range gw.Agents {
-		if agent == nil {
-			return fail(gw.line, "gateway %q: agent %d is empty", gw.Name, j+1)
+	for _, agent := range gw.Agents {
+		agent.validate(d, gw.title()+": ", dir, agentIDs)
+	}
+}
+
+func (a *Agent) validate(d *decoder, where, dir string, agentIDs map[string]int) {
+	fail := func(key, format string, args ...any) {
+		d.errorf(a.keys.at(key, a.line), where+a.title()+": "+format, args...)
+	}
+	if len(a.keys.lines) == 0 {
+		if a.keys.ok("") {
+			d.errorf(a.line, "%s%s is empty", where, a.title())
 		}
-		where := fmt.Sprintf("gateway %q: agent %q", gw.Name, shortID(agent.ID))
-		if !validAgentID(agent.ID) {
-			return fail(agent.line, "%s: id must be digits from %d to %d", where, MinAgentID, MaxAgentID)
+		return
+	}
+	if !validAgentID(a.ID) {
+		if a.keys.ok("id") {
+			fail("id", "id must be digits from %d to %d", MinAgentID, MaxAgentID)
 		}
-		if first, dup := agentIDs[agent.ID]; dup {
-			return fail(agent.line, "%s: duplicate id (first defined at line %d)", where, first)
-		}
-		agentIDs[agent.ID] = agent.line
-		switch {
-		case agent.GUID == "" && agent.GUIDFile == "":
-			return fail(agent.line, "%s: needs guid or guid_file", where)
-		case agent.GUID != "" && agent.GUIDFile != "":
-			return fail(agent.line, "%s: give guid or guid_file, not both", where)
-		case agent.GUIDFile != "":
-			agent.GUIDFile = promconfig.JoinDir(dir, agent.GUIDFile)
-			if _, err := ReadGUIDFile(agent.GUIDFile); err != nil {
-				return fail(agent.line, "%s: %v", where, err)
-			}
+	} else if first, dup := agentIDs[a.ID]; dup {
+		fail("id", "duplicate id (first defined at line %d)", first)
+	} else {
+		agentIDs[a.ID] = a.line
+	}
+	switch {
+	case !a.keys.ok("guid") || !a.keys.ok("guid_file"):
+	case a.GUID == "" && a.GUIDFile == "":
+		fail("", "needs guid or guid_file")
+	case a.GUID != "" && a.GUIDFile != "":
+		fail("guid_file", "give guid or guid_file, not both")
+	case a.GUIDFile != "":
+		a.GUIDFile = promconfig.JoinDir(dir, a.GUIDFile)
+		if _, err := ReadGUIDFile(a.GUIDFile); err != nil {
+			fail("guid_file", "%v", err)
 		}
 	}
-	return nil
 }
 
 // shortID shortens a value too long to be an agent id for error texts: a

@@ -17,7 +17,13 @@ type Reloader struct {
 	apply  func(*Config) error
 	logger log.Logger
 
-	mu             sync.Mutex
+	mu sync.Mutex // one load at a time
+	// loadedAt is when the running configuration was loaded, zero until
+	// the first load succeeds; its own lock, so reading it never waits for
+	// a load in progress.
+	stateMu        sync.Mutex
+	loadedAt       time.Time
+	lastFailed     bool
 	lastSuccessful prometheus.Gauge
 	lastSuccessAt  prometheus.Gauge
 	reloads        *prometheus.CounterVec
@@ -60,14 +66,35 @@ func (r *Reloader) Reload() error {
 	if err != nil {
 		r.lastSuccessful.Set(0)
 		r.reloads.WithLabelValues("failure").Inc()
-		level.Error(r.logger).Log("msg", "configuration not loaded, keeping the previous one", "err", err)
+		msg := "configuration not loaded, keeping the previous one"
+		if loadedAt, _ := r.LoadedAt(); loadedAt.IsZero() {
+			msg = "cannot start: the configuration is invalid"
+		}
+		r.stateMu.Lock()
+		r.lastFailed = true
+		r.stateMu.Unlock()
+		for _, problem := range Problems(err) {
+			level.Error(r.logger).Log("msg", msg, "err", problem)
+		}
 		return err
 	}
+	now := time.Now()
+	r.stateMu.Lock()
+	r.loadedAt, r.lastFailed = now, false
+	r.stateMu.Unlock()
 	r.lastSuccessful.Set(1)
-	r.lastSuccessAt.Set(float64(time.Now().UnixNano()) / 1e9)
+	r.lastSuccessAt.Set(float64(now.UnixNano()) / 1e9)
 	r.reloads.WithLabelValues("success").Inc()
 	level.Info(r.logger).Log("msg", "configuration loaded", "gateways", len(cfg.Gateways), "agents", cfg.agentCount())
 	return nil
+}
+
+// LoadedAt is when the running configuration was loaded (zero before the
+// first success), and whether the latest attempt since then failed.
+func (r *Reloader) LoadedAt() (at time.Time, lastFailed bool) {
+	r.stateMu.Lock()
+	defer r.stateMu.Unlock()
+	return r.loadedAt, r.lastFailed
 }
 
 func (c *Config) agentCount() int {

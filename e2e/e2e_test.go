@@ -14,7 +14,7 @@ import (
 
 	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Time limits. The whole test stays inside go test's default 10 minutes.
