@@ -53,6 +53,12 @@ type Gateway struct {
 	// answer per agent; 0 = every scrape queries.
 	MinInterval model.Duration `yaml:"min_interval,omitempty"`
 
+	// Queues turns on skill-queue statistics (see queues.go); nil = off.
+	Queues *Queues `yaml:"queues,omitempty"`
+	// AgentState adds each agent's state from the gateway's agentstatus
+	// interface: a second query per agent and scrape.
+	AgentState bool `yaml:"agent_state,omitempty"`
+
 	HTTPClientConfig promconfig.HTTPClientConfig `yaml:",inline"`
 
 	Agents []*Agent `yaml:"agents"`
@@ -281,7 +287,7 @@ func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) er
 			}
 		}
 	}
-	return nil
+	return gw.validateQueues(fail)
 }
 
 // shortID shortens a value too long to be an agent id for error texts: a
