@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway"
@@ -130,7 +131,7 @@ func scrapeCollector(t *testing.T, e *Exporter, timeout time.Duration) prometheu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
-	c, err := e.Scrape(ctx, Selection{})
+	c, err := e.newScrape(ctx, selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func scrapeText(t *testing.T, e *Exporter) string {
 	return buf.String()
 }
 
-// counterValue scrapes once and returns the value of one series of a
+// seriesValue scrapes once and returns the value of one series of a
 // metric, or -1 when the series is absent.
 func seriesValue(t *testing.T, e *Exporter, metric string, labels map[string]string) float64 {
 	t.Helper()
@@ -164,6 +165,12 @@ func seriesValue(t *testing.T, e *Exporter, metric string, labels map[string]str
 	if err != nil {
 		t.Fatal(err)
 	}
+	return seriesValueIn(families, metric, labels)
+}
+
+// seriesValueIn returns the value of the first series of a metric with the
+// given labels, or -1 when there is none.
+func seriesValueIn(families []*dto.MetricFamily, metric string, labels map[string]string) float64 {
 	for _, mf := range families {
 		if mf.GetName() != metric {
 			continue
