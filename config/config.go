@@ -53,6 +53,12 @@ type Gateway struct {
 	// answer per agent; 0 = every scrape queries.
 	MinInterval model.Duration `yaml:"min_interval,omitempty"`
 
+	// Queues turns on skill-queue statistics (see queues.go); nil = off.
+	Queues *Queues `yaml:"queues,omitempty"`
+	// AgentState adds each agent's state from the gateway's agentstatus
+	// interface: a second query per agent and scrape.
+	AgentState bool `yaml:"agent_state,omitempty"`
+
 	HTTPClientConfig promconfig.HTTPClientConfig `yaml:",inline"`
 
 	Agents []*Agent `yaml:"agents"`
@@ -234,6 +240,7 @@ func (gw *Gateway) validate(d *decoder, dir string) {
 		fail("min_interval", "min_interval must not be negative")
 	}
 	gw.checkClient(fail, dir)
+	gw.validateQueues(fail)
 	if len(gw.Agents) == 0 {
 		if gw.keys.ok("agents") {
 			fail("agents", "no agents configured")

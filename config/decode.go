@@ -249,6 +249,9 @@ func describeType(t reflect.Type) string {
 	case reflect.String:
 		return "text"
 	case reflect.Slice, reflect.Array:
+		if element := describeType(t.Elem()); element != "a mapping of settings" {
+			return "a list of " + strings.TrimPrefix(strings.TrimPrefix(element, "a "), "an ") + "s"
+		}
 		return "a list"
 	default:
 		return "a mapping of settings"

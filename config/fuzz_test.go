@@ -61,6 +61,7 @@ func checkRunnable(t *testing.T, cfg *Config) {
 				t.Fatalf("accepted agent %+v of gateway %q", a, gw.Name)
 			}
 		}
+		checkQueues(t, gw)
 	}
 }
 

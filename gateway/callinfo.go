@@ -105,18 +105,9 @@ func DecodeAnswer(body []byte) (*Answer, error) {
 // decodeGeneral decodes with encoding/json: every shape, and the wording of
 // every error.
 func decodeGeneral(body []byte) (*Answer, error) {
-	if !isObject(body) {
-		return nil, fmt.Errorf("%w: body is not a JSON object", ErrEnvelope)
-	}
-	if tooDeep(body) {
-		return nil, fmt.Errorf("%w: nested more than %d levels deep", ErrEnvelope, maxNesting)
-	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
-	}
-	if env.Retcode == nil || *env.Retcode == "" {
-		return nil, fmt.Errorf("%w: no retcode", ErrEnvelope)
+	env, err := readEnvelope(body)
+	if err != nil {
+		return nil, err
 	}
 	answer := &Answer{Retcode: string(*env.Retcode), Message: string(env.Message)}
 	if answer.Retcode != RetcodeSuccess {
@@ -202,22 +193,14 @@ const maxNesting = 32
 // tooDeep reports whether body nests objects and arrays deeper than
 // maxNesting, counting brackets outside strings.
 func tooDeep(body []byte) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range body {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case inString:
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+	depth := 0
+	for _, c := range structural(body) {
+		switch c {
+		case '{', '[':
 			if depth++; depth > maxNesting {
 				return true
 			}
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}

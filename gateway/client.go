@@ -100,16 +100,37 @@ func (c *Client) CallInfoURL(agentID string, includeLastCall bool) string {
 // non-nil error is always a *QueryError; for ReasonRetcode the Answer is
 // returned as well.
 func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includeLastCall bool) (*Answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), http.NoBody)
+	return query(ctx, c, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), guid, nil, DecodeAnswer)
+}
+
+// retcoded is what query needs of a decoded answer of any interface.
+type retcoded interface {
+	envelope() (retcode, message string)
+}
+
+func (a *Answer) envelope() (retcode, message string) { return a.Retcode, a.Message }
+
+// query sends one request to the gateway and decodes its bounded answer with
+// decode, which must copy whatever it keeps of the body. Every interface of
+// the gateway shares this, so all of them classify failures alike: a
+// non-nil error is always a *QueryError, and for ReasonRetcode the decoded
+// answer is returned as well.
+func query[A retcoded](ctx context.Context, c *Client, method, target, guid string, reqBody []byte, decode func([]byte) (A, error)) (A, error) {
+	var none A
+	var body io.Reader = http.NoBody
+	if reqBody != nil {
+		body = bytes.NewReader(reqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return nil, &QueryError{Reason: ReasonTransport, Err: err}
+		return none, &QueryError{Reason: ReasonTransport, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("Guid", guid)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, classifyTransport(ctx, err)
+		return none, classifyTransport(ctx, err)
 	}
 	defer resp.Body.Close()
 
@@ -121,28 +142,30 @@ func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includ
 		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBodyBytes+1)); err != nil {
-		return nil, classifyTransport(ctx, err)
+		return none, classifyTransport(ctx, err)
 	}
-	body := buf.Bytes()
-	if int64(len(body)) > c.maxBodyBytes {
-		return nil, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
+	raw := buf.Bytes()
+	if int64(len(raw)) > c.maxBodyBytes {
+		return none, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
 	}
 	// Drain what little may remain so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 
-	answer, decodeErr := DecodeAnswer(body)
+	answer, decodeErr := decode(raw)
 	statusOK := resp.StatusCode >= 200 && resp.StatusCode < 300
-	switch {
-	case decodeErr != nil && !statusOK:
-		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
-	case decodeErr != nil:
-		return nil, &QueryError{Reason: ReasonDecode, Err: decodeErr}
-	case answer.Retcode != RetcodeSuccess:
+	if decodeErr != nil {
+		if !statusOK {
+			return none, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
+		}
+		return none, &QueryError{Reason: ReasonDecode, Err: decodeErr}
+	}
+	if retcode, message := answer.envelope(); retcode != RetcodeSuccess {
 		// The gateway sends its error bodies with any status; its retcode is
 		// the more precise diagnosis.
-		return answer, &QueryError{Reason: ReasonRetcode, Retcode: answer.Retcode, Message: answer.Message}
-	case !statusOK:
-		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
+		return answer, &QueryError{Reason: ReasonRetcode, Retcode: retcode, Message: message}
+	}
+	if !statusOK {
+		return none, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
 	}
 	return answer, nil
 }

@@ -16,7 +16,8 @@ esac
 
 cd "$(dirname "$0")/.."
 
-for target in ./gateway:FuzzDecodeAnswer ./gateway:FuzzDecodeFastMatchesGeneral ./config:FuzzLoad; do
+for target in ./gateway:FuzzDecodeAnswer ./gateway:FuzzDecodeFastMatchesGeneral ./gateway:FuzzDecodeACDStat \
+	./gateway:FuzzDecodeVDNSkills ./gateway:FuzzDecodeAgentStatus ./config:FuzzLoad; do
 	pkg="${target%%:*}"
 	name="${target#*:}"
 	echo "fuzzing $name in $pkg for ${seconds}s"

@@ -19,4 +19,11 @@
 // mode get a new Guid every GuidInterval that only the poll hands out. Desktop is
 // the session owner that does this for a whole fleet and pushes the Guids to the
 // exporter.
+//
+// Queues and agent states: the skill-queue statistics (POST .../queuedevice/{agentid}/queryacdstat),
+// the VDN's skill queues (GET .../queuedevice/{agentid}/agentvdnskill) and the agent's state
+// (GET .../onlineagent/{agentid}/agentstatus) follow from the same lifecycle at the same clock: a
+// queued call waits in its skill queue, an ended call still reported is wrap-up, some gaps between
+// calls are rests (announced as pre-rest during the wrap-up before them), and calls abandoned in the
+// queue wait there without ever reaching an agent.
 package simulator

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const (
@@ -24,7 +25,8 @@ var (
 	routeForceSignIn = route{onlineAgentPrefix, "/forcelogin", http.MethodPut}
 	routeSignOut     = route{onlineAgentPrefix, "/logout", http.MethodDelete}
 	routeEvents      = route{agentEventPrefix, "", http.MethodGet}
-	routes           = [...]route{routeCallInfo, routeSignIn, routeForceSignIn, routeSignOut, routeEvents}
+	routes           = [...]route{routeCallInfo, routeSignIn, routeForceSignIn, routeSignOut, routeEvents,
+		routeACDStat, routeVDNSkills, routeAgentStatus}
 )
 
 func parsePath(path string) (rt route, agentID string, ok bool) {
@@ -54,14 +56,15 @@ func (s *Simulator) validAgentID(agentID string) bool {
 	return err == nil && n >= minAgentID && n <= s.opts.MaxAgentID
 }
 
-// ServeHTTP answers GET /agentgateway/resource/calldata/{agentid}/callinfo and the session interfaces
-// (sign-in, forced sign-in, sign-out, event poll) like the gateway: errors are JSON bodies with
+// ServeHTTP answers GET /agentgateway/resource/calldata/{agentid}/callinfo, the queue and state
+// queries (queues.go) and the session interfaces (sign-in, forced sign-in, sign-out, event poll)
+// like the gateway: errors are JSON bodies with
 // HTTP 200; only unknown paths (404) and other methods (405) get HTML pages.
 // isNoContainLastCall=true asks for the previous call when the agent is idle, as the documentation
 // says; any other value, or none, does not.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, agentID, ok := parsePath(r.URL.Path)
-	if ok && rt != routeCallInfo {
+	if ok && !rt.isQuery() {
 		s.sessionRequests.Add(1)
 		s.serveSession(w, r, rt, agentID)
 		return
@@ -85,7 +88,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := a.takeFault(); f.active() && s.applyFault(w, r, a, f) {
 		return
 	}
-	resp := s.answer(a, r)
+	resp := s.answerQuery(a, r, rt)
 	if resp.httpStatus != 0 {
 		writeHTMLStatus(w, resp.httpStatus)
 		return
@@ -102,24 +105,11 @@ type response struct {
 // check: its own load first, then the request, then the session, then the data.
 func (s *Simulator) answer(a *agent, r *http.Request) response {
 	now := s.opts.Now()
+	if resp, ok := s.check(a, r, now); !ok {
+		return resp
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.admit(now, s.opts.FlowLimit, s.opts.FlowWindow) {
-		if s.opts.FlowHTTPStatus != 0 {
-			return response{httpStatus: s.opts.FlowHTTPStatus}
-		}
-		return response{body: errorBody(s.opts.FlowRetcode)}
-	}
-	if s.opts.RequireContentType && !isJSONContentType(r.Header.Get("Content-Type")) {
-		return response{body: errorBody(retcodeBadMessage)}
-	}
-	a.advance(now, &s.opts, bits(s.opts.Seed))
-	if code := a.checkGUID(r.Header.Get("Guid"), now, &s.opts); code != "" {
-		return response{body: errorBody(code)}
-	}
-	if a.retcode != "" {
-		return response{body: errorBody(a.retcode)}
-	}
 	// The gateway parses the flag like Java's Boolean.valueOf: anything but "true" is false.
 	includePrevious := strings.EqualFold(r.URL.Query().Get("isNoContainLastCall"), "true")
 	current, previous := a.calls(now, &s.life)
@@ -135,6 +125,30 @@ func (s *Simulator) answer(a *agent, r *http.Request) response {
 		}
 		return response{body: successBody(&s.opts, now, a.num, nil, false, idleKey)}
 	}
+}
+
+// check applies what the gateway checks before the data of any query, in its order: its own load,
+// the request, the session. ok is false with the answer to give when a check fails.
+func (s *Simulator) check(a *agent, r *http.Request, now time.Time) (resp response, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.admit(now, s.opts.FlowLimit, s.opts.FlowWindow) {
+		if s.opts.FlowHTTPStatus != 0 {
+			return response{httpStatus: s.opts.FlowHTTPStatus}, false
+		}
+		return response{body: errorBody(s.opts.FlowRetcode)}, false
+	}
+	if s.opts.RequireContentType && !isJSONContentType(r.Header.Get("Content-Type")) {
+		return response{body: errorBody(retcodeBadMessage)}, false
+	}
+	a.advance(now, &s.opts, bits(s.opts.Seed))
+	if code := a.checkGUID(r.Header.Get("Guid"), now, &s.opts); code != "" {
+		return response{body: errorBody(code)}, false
+	}
+	if a.retcode != "" {
+		return response{body: errorBody(a.retcode)}, false
+	}
+	return response{}, true
 }
 
 // agentOf checks the method and the agent id of a request to one of the routes, answering when
