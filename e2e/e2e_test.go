@@ -34,11 +34,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped with -short")
 	}
-	const debianHint = "Debian: apt-get install prometheus prometheus-alertmanager"
 	goBin := lookBinary(t, "the Go toolchain", "go")
-	prometheus := lookBinary(t, debianHint, "prometheus")
-	promtool := lookBinary(t, debianHint, "promtool")
-	alertmanager := lookBinary(t, debianHint, "alertmanager", "prometheus-alertmanager")
 
 	budget := testBudget
 	if deadline, ok := t.Deadline(); ok && time.Until(deadline)-30*time.Second < budget {
@@ -49,18 +45,43 @@ func TestEndToEnd(t *testing.T) {
 
 	root := moduleRoot(t)
 	dir := t.TempDir()
-	rulesFile := filepath.Join(root, "prometheus", "agentgateway.rules.yml")
-	alertsFile := filepath.Join(root, "prometheus", "agentgateway.alerts.yml")
+	s := setup{
+		root:        root,
+		rulesFile:   filepath.Join(root, "prometheus", "agentgateway.rules.yml"),
+		alertsFile:  filepath.Join(root, "prometheus", "agentgateway.alerts.yml"),
+		exporterBin: goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter")),
+		simBin:      goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim")),
+	}
+	// The pairs run side by side, each with its own simulated gateway and
+	// exporter, since each ends by stopping its gateway.
+	for _, p := range findPairs(ctx, goBin) {
+		t.Run(p.name, func(t *testing.T) {
+			p.require(t)
+			t.Parallel()
+			t.Logf("%s", p.versions(ctx))
+			s.check(ctx, t, p)
+		})
+	}
+}
 
-	exporterBin := goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter"))
-	simBin := goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim"))
+// setup is what the pairs share: the programs built once and the rule files.
+type setup struct {
+	root, rulesFile, alertsFile string
+	exporterBin, simBin         string
+}
+
+// check runs every end-to-end check against one pair.
+func (s setup) check(ctx context.Context, t *testing.T, p pair) {
+	root, rulesFile, alertsFile := s.root, s.rulesFile, s.alertsFile
+	prometheus, promtool, alertmanager := p.prometheus, p.promtool, p.alertmanager
+	dir := t.TempDir()
 
 	// The simulated gateway writes an agents.yml that points at itself. It
 	// serves HTTPS, as the real gateway does, and returns the previous call,
 	// as the exporter asks by default.
 	agentsFile := filepath.Join(dir, "agents.yml")
 	simAddr := loopback.TestAddr(t)
-	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
+	sim := start(ctx, t, dir, s.simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
 		"--tls", "--include-last-call", "--write-config="+agentsFile)
 	// One agent the gateway does not know is added, as in a real agents.yml
 	// that lists someone who has not signed in: the failure panels and the
@@ -75,7 +96,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	exporterAddr := loopback.TestAddr(t)
-	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
+	exporter := start(ctx, t, dir, s.exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
 	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
 
 	amAddr := loopback.TestAddr(t)
@@ -131,6 +152,7 @@ scrape_configs:
 		for _, args := range [][]string{
 			{"check", "rules", rulesFile, alertsFile},
 			{"check", "config", filepath.Join(root, "examples", "prometheus.yml")},
+			{"check", "config", filepath.Join(root, "examples", "prometheus-sharded.yml")},
 		} {
 			if out, err := run(ctx, nil, promtool, args...); err != nil {
 				t.Errorf("%v\n%s", err, out)
