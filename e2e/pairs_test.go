@@ -22,6 +22,7 @@ const currentBinEnv = "AGENTGATEWAY_E2E_CURRENT_BIN"
 // end-to-end checks run against.
 type pair struct {
 	name                               string // subtest name
+	goBin                              string
 	prometheus, promtool, alertmanager string // paths; empty when not found
 	missing                            []string
 	hint                               string // how to install what is missing
@@ -30,8 +31,8 @@ type pair struct {
 // versions is a one-line account of the pair, for the test log.
 func (p pair) versions(ctx context.Context) string {
 	return fmt.Sprintf("%s (%s), %s (%s), %s (%s)",
-		p.prometheus, versionOf(ctx, p.prometheus), p.promtool, versionOf(ctx, p.promtool),
-		p.alertmanager, versionOf(ctx, p.alertmanager))
+		p.prometheus, versionOf(ctx, p.goBin, p.prometheus), p.promtool, versionOf(ctx, p.goBin, p.promtool),
+		p.alertmanager, versionOf(ctx, p.goBin, p.alertmanager))
 }
 
 // require skips the calling test when part of the pair is missing, or fails
@@ -60,14 +61,15 @@ func findPairs(ctx context.Context, goBin string) []pair {
 		dir = goBinDir(ctx, goBin)
 	}
 	current := pair{
-		name: "current",
-		hint: fmt.Sprintf("in %s, or the directory named by %s; .ci/run installs them with go install at the versions it pins", dir, currentBinEnv),
+		name:  "current",
+		goBin: goBin,
+		hint:  fmt.Sprintf("in %s, or the directory named by %s; .ci/run installs them with go install at the versions it pins", dir, currentBinEnv),
 	}
 	current.prometheus = inDir(dir, "prometheus", &current.missing)
 	current.promtool = inDir(dir, "promtool", &current.missing)
 	current.alertmanager = inDir(dir, "alertmanager", &current.missing)
 
-	packaged := pair{name: "packaged", hint: "in PATH; Debian: apt-get install prometheus prometheus-alertmanager"}
+	packaged := pair{name: "packaged", goBin: goBin, hint: "in PATH; Debian: apt-get install prometheus prometheus-alertmanager"}
 	notCurrent := []string{current.prometheus, current.promtool, current.alertmanager}
 	packaged.prometheus = inPath(notCurrent, &packaged.missing, "prometheus")
 	packaged.promtool = inPath(notCurrent, &packaged.missing, "promtool")
@@ -137,10 +139,12 @@ func sameFileAsAny(path string, others []string) bool {
 	return false
 }
 
-var versionWord = regexp.MustCompile(`version (\S+)`)
+var versionWord = regexp.MustCompile(`version ([0-9][^\s(]*)`)
 
-// versionOf is what the program's --version says its version is.
-func versionOf(ctx context.Context, path string) string {
+// versionOf is what the program's --version says its version is or, for a
+// program that go install built without version flags, the version of the
+// module it was built from.
+func versionOf(ctx context.Context, goBin, path string) string {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "--version").CombinedOutput()
@@ -150,6 +154,13 @@ func versionOf(ctx context.Context, path string) string {
 	}
 	if m := versionWord.FindSubmatch(out); m != nil {
 		return string(m[1])
+	}
+	if info, err := exec.CommandContext(ctx, goBin, "version", "-m", path).Output(); err == nil {
+		for _, line := range strings.Split(string(info), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == "mod" {
+				return "module " + f[1] + "@" + f[2]
+			}
+		}
 	}
 	return "version unknown"
 }
