@@ -1,8 +1,7 @@
 # The runtime image only: nothing is compiled or downloaded here, so it
-# builds with no registry at all. scripts/docker-build.sh first builds the
-# static binary (CGO off, version stamped) and copies the host's CA bundle
-# into .build/<os>-<arch>/, then runs docker build; by hand:
-#   scripts/docker-build.sh
+# builds with no registry at all. Build it with scripts/docker-build.sh,
+# which first builds the static binary (CGO off, version stamped) and copies
+# the host's CA bundle into .build/<os>-<arch>/, then runs docker build.
 FROM scratch
 ARG OS=linux
 ARG ARCH=amd64

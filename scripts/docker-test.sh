@@ -112,7 +112,7 @@ else
 fi
 
 say "building the image"
-tag="$(scripts/docker-build.sh "$image")"
+tag="$(scripts/docker-build.sh "$image" 2>"$work/build.log")" || fail "the image did not build: $(tail -n 20 "$work/build.log")"
 ref="$image:$tag"
 
 user="$(docker image inspect --format '{{.Config.User}}' "$ref")"
