@@ -163,7 +163,7 @@ running_uid="$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
 say "the exporter runs as uid $running_uid"
 
 build_info="$(curl -fsS "$metrics" | grep '^agentgateway_exporter_build_info{')" || fail "no build_info"
-revision="$(git rev-parse HEAD 2>/dev/null || true)"
+revision="${REVISION:-$(git rev-parse HEAD 2>/dev/null || true)}"
 case "$build_info" in
 *"version=\"$tag\""*) ;;
 *) fail "build_info does not carry version $tag: $build_info" ;;
