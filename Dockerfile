@@ -1,34 +1,19 @@
-# syntax=docker/dockerfile:1
-
-# Build stage: a static binary (no cgo), so the runtime image needs no libc.
-ARG GO_VERSION=1.26
-FROM golang:${GO_VERSION} AS build
-WORKDIR /src
-# Modules first, so that source changes do not download them again.
-COPY go.mod go.sum ./
-RUN go mod download
-COPY . .
-# Version information for agentgateway_exporter_build_info and --version.
-ARG VERSION=dev
-ARG REVISION=unknown
-ARG BRANCH=unknown
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w \
-        -X github.com/prometheus/common/version.Version=${VERSION} \
-        -X github.com/prometheus/common/version.Revision=${REVISION} \
-        -X github.com/prometheus/common/version.Branch=${BRANCH} \
-        -X github.com/prometheus/common/version.BuildUser=docker \
-        -X github.com/prometheus/common/version.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
-      -o /out/agentgateway_exporter .
-
-# Runtime stage: nothing but the binary and the CA bundle for https
-# gateways, which the Go build image already carries.
+# The runtime image only: nothing is compiled or downloaded here, so it
+# builds with no registry at all. Build it with scripts/docker-build.sh,
+# which first builds the static binary (CGO off, version stamped) and copies
+# the host's CA bundle into .build/<os>-<arch>/, then runs docker build.
 FROM scratch
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/agentgateway_exporter /bin/agentgateway_exporter
+ARG OS=linux
+ARG ARCH=amd64
+# The CA bundle, for https gateways.
+COPY .build/${OS}-${ARCH}/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY .build/${OS}-${ARCH}/agentgateway_exporter /bin/agentgateway_exporter
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
 EXPOSE 10025
-# agents.yml holds Guids: mount it (read-only) rather than baking it in.
+# The default --config.file is agents.yml in the working directory, so the
+# configuration is found at /etc/agentgateway_exporter/agents.yml whatever
+# flags are added at docker run. It holds Guids: mount it (read-only) rather
+# than baking it in.
+WORKDIR /etc/agentgateway_exporter
 ENTRYPOINT ["/bin/agentgateway_exporter"]
-CMD ["--config.file=/etc/agentgateway_exporter/agents.yml"]

@@ -18,7 +18,8 @@ import (
 )
 
 // Time limits. The whole test stays inside go test's default 10 minutes.
-// Rate-based queries get up to 5 minutes to have data: a leave-reason series
+// The dashboard queries and the recording rules get up to 5 minutes, together,
+// to have data. Rate-based ones may need it: a leave-reason series
 // appears with its first call already counted, so rate() sees nothing until
 // some agent ends a second call with the same reason, which with 20
 // simulated agents (a call every 2 minutes or so each) takes 1 to 4 minutes.
@@ -34,11 +35,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped with -short")
 	}
-	const debianHint = "Debian: apt-get install prometheus prometheus-alertmanager"
 	goBin := lookBinary(t, "the Go toolchain", "go")
-	prometheus := lookBinary(t, debianHint, "prometheus")
-	promtool := lookBinary(t, debianHint, "promtool")
-	alertmanager := lookBinary(t, debianHint, "alertmanager", "prometheus-alertmanager")
 
 	budget := testBudget
 	if deadline, ok := t.Deadline(); ok && time.Until(deadline)-30*time.Second < budget {
@@ -49,18 +46,43 @@ func TestEndToEnd(t *testing.T) {
 
 	root := moduleRoot(t)
 	dir := t.TempDir()
-	rulesFile := filepath.Join(root, "prometheus", "agentgateway.rules.yml")
-	alertsFile := filepath.Join(root, "prometheus", "agentgateway.alerts.yml")
+	s := setup{
+		root:        root,
+		rulesFile:   filepath.Join(root, "prometheus", "agentgateway.rules.yml"),
+		alertsFile:  filepath.Join(root, "prometheus", "agentgateway.alerts.yml"),
+		exporterBin: goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter")),
+		simBin:      goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim")),
+	}
+	// The pairs run side by side, each with its own simulated gateway and
+	// exporter, since each ends by stopping its gateway.
+	for _, p := range findPairs(ctx, goBin) {
+		t.Run(p.name, func(t *testing.T) {
+			p.require(t)
+			t.Parallel()
+			t.Logf("%s", p.versions(ctx))
+			s.check(ctx, t, p)
+		})
+	}
+}
 
-	exporterBin := goBuild(ctx, t, goBin, root, ".", filepath.Join(dir, "agentgateway_exporter"))
-	simBin := goBuild(ctx, t, goBin, root, "./cmd/gatewaysim", filepath.Join(dir, "gatewaysim"))
+// setup is what the pairs share: the programs built once and the rule files.
+type setup struct {
+	root, rulesFile, alertsFile string
+	exporterBin, simBin         string
+}
+
+// check runs every end-to-end check against one pair.
+func (s setup) check(ctx context.Context, t *testing.T, p pair) {
+	root, rulesFile, alertsFile := s.root, s.rulesFile, s.alertsFile
+	prometheus, promtool, alertmanager := p.prometheus, p.promtool, p.alertmanager
+	dir := t.TempDir()
 
 	// The simulated gateway writes an agents.yml that points at itself. It
 	// serves HTTPS, as the real gateway does, and returns the previous call,
 	// as the exporter asks by default.
 	agentsFile := filepath.Join(dir, "agents.yml")
 	simAddr := loopback.TestAddr(t)
-	sim := start(ctx, t, dir, simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
+	sim := start(ctx, t, dir, s.simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
 		"--tls", "--include-last-call", "--write-config="+agentsFile)
 	// One agent the gateway does not know is added, as in a real agents.yml
 	// that lists someone who has not signed in: the failure panels and the
@@ -75,7 +97,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	exporterAddr := loopback.TestAddr(t)
-	exporter := start(ctx, t, dir, exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
+	exporter := start(ctx, t, dir, s.exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
 	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
 
 	amAddr := loopback.TestAddr(t)
@@ -131,6 +153,7 @@ scrape_configs:
 		for _, args := range [][]string{
 			{"check", "rules", rulesFile, alertsFile},
 			{"check", "config", filepath.Join(root, "examples", "prometheus.yml")},
+			{"check", "config", filepath.Join(root, "examples", "prometheus-sharded.yml")},
 		} {
 			if out, err := run(ctx, nil, promtool, args...); err != nil {
 				t.Errorf("%v\n%s", err, out)
@@ -166,6 +189,11 @@ scrape_configs:
 	}
 	t.Logf("simulated gateway %q", gateway)
 
+	// The dashboard and the recording rules share one time limit, so that
+	// a failing run fails within it rather than twice as long.
+	dataUntil := time.Now().Add(dataLimit)
+	dataLeft := func() time.Duration { return max(time.Until(dataUntil), 10*time.Second) }
+
 	t.Run("dashboard", func(t *testing.T) {
 		board, err := loadDashboard(filepath.Join(root, "grafana", "agentgateway.json"))
 		if err != nil {
@@ -197,7 +225,7 @@ scrape_configs:
 		if len(queries) == 0 {
 			t.Fatal("the dashboard has no queries")
 		}
-		missing, took, err := api.untilData(ctx, dataLimit, queries)
+		missing, took, err := api.untilData(ctx, dataLeft(), queries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +247,7 @@ scrape_configs:
 		for _, name := range names {
 			queries[name] = name
 		}
-		missing, _, err := api.untilData(ctx, dataLimit, queries)
+		missing, _, err := api.untilData(ctx, dataLeft(), queries)
 		if err != nil {
 			t.Fatal(err)
 		}
