@@ -21,6 +21,7 @@ import (
 
 	"github.com/agentgateway/agentgateway_exporter/collector"
 	"github.com/agentgateway/agentgateway_exporter/config"
+	guidstore "github.com/agentgateway/agentgateway_exporter/internal/guids"
 	"github.com/agentgateway/agentgateway_exporter/internal/logging"
 )
 
@@ -42,6 +43,7 @@ func run(args []string) int {
 		readHeaderTime   = app.Flag("web.read-header-timeout", "Time a client may take to send the request headers.").Default("10s").Duration()
 		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
 		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
+		guidPushToken    = app.Flag("guid-push.token-file", "Turns on the Guid push API (PUT "+guidstore.PushPath+"); callers must send the bearer token in this file. Re-read when it changes.").String()
 		webFlags         = kingpinflag.AddFlags(app, ":10025")
 		logConfig        = logging.AddFlags(app)
 	)
@@ -53,7 +55,18 @@ func run(args []string) int {
 	}
 	logger, slogger := logging.New(logConfig, os.Stderr)
 
-	loadConfig := func() (*config.Config, error) { return config.LoadFile(*configFile) }
+	var pushTokens guidstore.TokenSource
+	if *guidPushToken != "" {
+		tokens, err := guidstore.NewFileToken(*guidPushToken)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		pushTokens = tokens
+	}
+	loadConfig := func() (*config.Config, error) {
+		return config.LoadFile(*configFile, config.WithGUIDPush(pushTokens != nil))
+	}
 	if *configCheck {
 		if _, err := loadConfig(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -73,7 +86,8 @@ func run(args []string) int {
 	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
-	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms})
+	guidStore := guidstore.NewStore(time.Now)
+	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms, GUIDs: guidStore})
 	registry := ownRegistry()
 	reloader := config.NewReloader(loadConfig, exporter.ApplyConfig, logger, registry)
 	if err := reloader.Reload(); err != nil {
@@ -86,9 +100,12 @@ func run(args []string) int {
 	mux.Handle(*metricsPath, exporter.MetricsHandler(handlerOptions))
 	mux.Handle("/probe", exporter.ProbeHandler(handlerOptions))
 	mux.Handle("/-/reload", reloader.Handler())
+	if pushTokens != nil {
+		mux.Handle(guidstore.PushPath, guidstore.NewPushHandler(guidStore, pushTokens, logger))
+	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
 	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(landingConfig(*metricsPath))
+		landing, err := web.NewLandingPage(landingConfig(*metricsPath, pushTokens != nil))
 		if err != nil {
 			level.Error(logger).Log("err", err)
 			return 1
@@ -132,10 +149,15 @@ func reloadOnHangup(reloader *config.Reloader) {
 	}
 }
 
-func landingConfig(metricsPath string) web.LandingConfig {
+// landingConfig says whether the Guid push API is on, never what was pushed.
+func landingConfig(metricsPath string, guidPush bool) web.LandingConfig {
+	push := "off"
+	if guidPush {
+		push = "on (PUT " + guidstore.PushPath + ")"
+	}
 	return web.LandingConfig{
 		Name:        "Agent Gateway Exporter",
-		Description: "Prometheus exporter for Huawei contact-center CC-Gateway call information",
+		Description: "Prometheus exporter for Huawei contact-center CC-Gateway call information. Guid push API: " + push + ".",
 		Version:     version.Info(),
 		Links: []web.LandingLinks{
 			{Address: metricsPath, Text: "Metrics", Description: "Every configured agent, plus the exporter's own metrics"},

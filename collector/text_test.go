@@ -190,7 +190,7 @@ func TestMetricsHandlerFormats(t *testing.T) {
 		t.Errorf("Content-Encoding %q without Accept-Encoding", enc)
 	}
 	want := parse(text)
-	if want["agentgateway_agent_state"] != 15 || want["go_goroutines"] != 1 {
+	if want["agentgateway_agent_state"] != 3*len(agentStates) || want["go_goroutines"] != 1 {
 		t.Fatalf("unexpected series: %v", want)
 	}
 

@@ -52,6 +52,11 @@ type Gateway struct {
 	// MinInterval lets concurrent or closely repeated scrapes share one
 	// answer per agent; 0 = every scrape queries.
 	MinInterval model.Duration `yaml:"min_interval,omitempty"`
+	// GUIDDir holds one Guid file per agent, named by agent id, so a
+	// session owner can supply thousands of Guids without touching this file.
+	GUIDDir string `yaml:"guid_dir,omitempty"`
+	// GUIDTTL is how long a Guid is sent after it was last supplied; 0 = for ever.
+	GUIDTTL model.Duration `yaml:"guid_ttl,omitempty"`
 
 	HTTPClientConfig promconfig.HTTPClientConfig `yaml:",inline"`
 
@@ -60,6 +65,8 @@ type Gateway struct {
 	// BaseURL is URL parsed; set by Load.
 	BaseURL *url.URL `yaml:"-"`
 	line    int
+	// guidPush: Guids may also arrive through the push API.
+	guidPush bool
 }
 
 // Agent is one agent whose calls are watched.
@@ -98,17 +105,17 @@ func (e *Error) Error() string {
 }
 
 // LoadFile reads and validates a configuration file.
-func LoadFile(path string) (*Config, error) {
+func LoadFile(path string, opts ...LoadOption) (*Config, error) {
 	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Load(content, path)
+	return Load(content, path, opts...)
 }
 
 // Load parses and validates content; name is the file name used in errors
 // and the directory against which relative paths are resolved.
-func Load(content []byte, name string) (*Config, error) {
+func Load(content []byte, name string, opts ...LoadOption) (*Config, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
@@ -121,6 +128,7 @@ func Load(content []byte, name string) (*Config, error) {
 		return nil, yamlError(name, err)
 	}
 	recordLines(cfg, &root)
+	applyLoadOptions(cfg, opts)
 	if err := cfg.validate(name, filepath.Dir(name)); err != nil {
 		return nil, err
 	}
@@ -249,6 +257,9 @@ func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) er
 	if gw.MinInterval < 0 {
 		return fail(gw.line, "gateway %q: min_interval must not be negative", gw.Name)
 	}
+	if err := gw.validateGUIDSupply(dir); err != nil {
+		return fail(gw.line, "gateway %q: %v", gw.Name, err)
+	}
 	gw.HTTPClientConfig.SetDirectory(dir)
 	if err := gw.HTTPClientConfig.Validate(); err != nil {
 		return fail(gw.line, "gateway %q: %v", gw.Name, err)
@@ -270,8 +281,8 @@ func (gw *Gateway) validate(fail func(int, string, ...any) error, dir string) er
 		}
 		agentIDs[agent.ID] = agent.line
 		switch {
-		case agent.GUID == "" && agent.GUIDFile == "":
-			return fail(agent.line, "%s: needs guid or guid_file", where)
+		case agent.GUID == "" && agent.GUIDFile == "" && gw.GUIDDir == "" && !gw.guidPush:
+			return fail(agent.line, "%s: needs guid or guid_file (or guid_dir on its gateway, or the push API)", where)
 		case agent.GUID != "" && agent.GUIDFile != "":
 			return fail(agent.line, "%s: give guid or guid_file, not both", where)
 		case agent.GUIDFile != "":

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -100,16 +101,43 @@ func (c *Client) CallInfoURL(agentID string, includeLastCall bool) string {
 // non-nil error is always a *QueryError; for ReasonRetcode the Answer is
 // returned as well.
 func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includeLastCall bool) (*Answer, error) {
+	answer, _, err := c.QueryCallInfoGUID(ctx, agentID, guid, includeLastCall)
+	return answer, err
+}
+
+// QueryCallInfoGUID is QueryCallInfo that also returns the Guid of a
+// Set-GUID answer header, "" when there is none. The documentation
+// promises that header only on event polls and heartbeats, but a gateway
+// that renews a Guid may send it on any answer.
+func (c *Client) QueryCallInfoGUID(ctx context.Context, agentID, guid string, includeLastCall bool) (answer *Answer, newGUID string, err error) {
+	answer, header, err := c.queryCallInfo(ctx, agentID, guid, includeLastCall)
+	return answer, SetGUID(header), err
+}
+
+// SetGUID extracts the Guid from a Set-GUID header such as
+// "JSESSIONID=<uuid>.AgentGateway0": the whole part after "JSESSIONID=",
+// suffix included, since the gateway expects it back as issued.
+func SetGUID(header http.Header) string {
+	value := strings.TrimSpace(header.Get("Set-GUID"))
+	value, _, _ = strings.Cut(value, ";")
+	if name, guid, found := strings.Cut(value, "="); found && strings.EqualFold(strings.TrimSpace(name), "JSESSIONID") {
+		value = guid
+	}
+	return strings.TrimSpace(value)
+}
+
+// queryCallInfo returns the answer's headers when there was an answer.
+func (c *Client) queryCallInfo(ctx context.Context, agentID, guid string, includeLastCall bool) (*Answer, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), http.NoBody)
 	if err != nil {
-		return nil, &QueryError{Reason: ReasonTransport, Err: err}
+		return nil, nil, &QueryError{Reason: ReasonTransport, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("Guid", guid)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, classifyTransport(ctx, err)
+		return nil, nil, classifyTransport(ctx, err)
 	}
 	defer resp.Body.Close()
 
@@ -121,11 +149,11 @@ func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includ
 		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBodyBytes+1)); err != nil {
-		return nil, classifyTransport(ctx, err)
+		return nil, resp.Header, classifyTransport(ctx, err)
 	}
 	body := buf.Bytes()
 	if int64(len(body)) > c.maxBodyBytes {
-		return nil, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
+		return nil, resp.Header, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
 	}
 	// Drain what little may remain so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
@@ -134,17 +162,17 @@ func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includ
 	statusOK := resp.StatusCode >= 200 && resp.StatusCode < 300
 	switch {
 	case decodeErr != nil && !statusOK:
-		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
+		return nil, resp.Header, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
 	case decodeErr != nil:
-		return nil, &QueryError{Reason: ReasonDecode, Err: decodeErr}
+		return nil, resp.Header, &QueryError{Reason: ReasonDecode, Err: decodeErr}
 	case answer.Retcode != RetcodeSuccess:
 		// The gateway sends its error bodies with any status; its retcode is
 		// the more precise diagnosis.
-		return answer, &QueryError{Reason: ReasonRetcode, Retcode: answer.Retcode, Message: answer.Message}
+		return answer, resp.Header, &QueryError{Reason: ReasonRetcode, Retcode: answer.Retcode, Message: answer.Message}
 	case !statusOK:
-		return nil, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
+		return nil, resp.Header, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
 	}
-	return answer, nil
+	return answer, resp.Header, nil
 }
 
 func classifyTransport(ctx context.Context, err error) *QueryError {
