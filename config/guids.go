@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -31,12 +30,10 @@ func applyLoadOptions(cfg *Config, opts []LoadOption) {
 	}
 }
 
-// validateGUIDSupply checks guid_dir and guid_ttl. The directory must
-// exist when the configuration is loaded; its files may come later.
+// validateGUIDSupply checks guid_dir (a guid_ttl cannot be negative: the
+// duration syntax has no sign). The directory must exist when the
+// configuration is loaded; its files may come later.
 func (gw *Gateway) validateGUIDSupply(dir string) error {
-	if gw.GUIDTTL < 0 {
-		return errors.New("guid_ttl must not be negative")
-	}
 	if gw.GUIDDir == "" {
 		return nil
 	}

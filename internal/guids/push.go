@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -148,12 +149,19 @@ func (h *pushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(PushAnswer{Accepted: accepted, Rejected: rejected})
 }
 
+// TokenHeader carries the token where Authorization cannot: when
+// --web.config.file requires basic auth, that header holds the password.
+const TokenHeader = "X-Guid-Push-Token" //nolint:gosec // a header name, not a credential
+
 // authorized compares the bearer token in constant time; hashing both
 // sides first keeps the comparison's time independent of their lengths.
 func (h *pushHandler) authorized(r *http.Request) bool {
 	const prefix = "Bearer "
-	header := r.Header.Get("Authorization")
-	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+	given := r.Header.Get(TokenHeader)
+	if header := r.Header.Get("Authorization"); given == "" && len(header) > len(prefix) && strings.EqualFold(header[:len(prefix)], prefix) {
+		given = header[len(prefix):]
+	}
+	if given == "" {
 		return false
 	}
 	want, err := h.tokens.Token()
@@ -161,7 +169,7 @@ func (h *pushHandler) authorized(r *http.Request) bool {
 		level.Error(h.logger).Log("msg", "Guid push refused: no token", "err", err)
 		return false
 	}
-	got, expected := sha256.Sum256([]byte(header[len(prefix):])), sha256.Sum256([]byte(want))
+	got, expected := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(got[:], expected[:]) == 1
 }
 
@@ -190,6 +198,9 @@ func decodePush(w http.ResponseWriter, r *http.Request, req *PushRequest) (int, 
 	case errors.As(err, &syntax):
 		return http.StatusBadRequest, fmt.Sprintf("body is not valid JSON (error at byte %d)", syntax.Offset)
 	case errors.As(err, &typeError):
+		if typeError.Field == "guids" && typeError.Type.Kind() == reflect.String {
+			return http.StatusBadRequest, fmt.Sprintf(`body field "guids" must map agent ids to Guid strings, not to a %s`, typeError.Value)
+		}
 		return http.StatusBadRequest, fmt.Sprintf("body field %q must be %s, not %s", shorten(typeError.Field), jsonKind(typeError.Type.String()), typeError.Value)
 	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field"):
 		return http.StatusBadRequest, `body has an unknown field: only "gateway" and "guids" are allowed`
