@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // pushToken is the Guid push API's token in these tests, a secret.
@@ -50,19 +46,7 @@ func TestGUIDPushBehindTLS(t *testing.T) {
 		t.Errorf("--config.check with push: exit %d, %s", code, out)
 	}
 
-	certPEM, keyPEM := serverCertificate(t)
-	writeFile(t, filepath.Join(dir, "web.pem"), string(certPEM))
-	writeFile(t, filepath.Join(dir, "web-key.pem"), string(keyPEM))
-	hash, err := bcrypt.GenerateFromPassword([]byte(webPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	webConfig := filepath.Join(dir, "web.yml")
-	writeFile(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n",
-		filepath.Join(dir, "web.pem"), filepath.Join(dir, "web-key.pem"), hash))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	webConfig, client := tlsWebConfig(t, dir)
 	p := startExporter(t, client, "https", "--config.file="+configFile, "--web.config.file="+webConfig, "--guid-push.token-file="+tokenFile)
 
 	request := func(method, path, token, body string) (int, string) {
