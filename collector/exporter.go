@@ -71,6 +71,11 @@ type gatewayTarget struct {
 	agents     []*agentTarget
 	byID       map[string]*agentTarget
 	dir        *guidDir // nil without guid_dir
+	// guidChanges are what agents.yml changed about Guids (an inline Guid
+	// set, changed or removed; a guid_file or guid_dir dropped), made only
+	// once the configuration is applied: cells are shared with the
+	// running configuration.
+	guidChanges []func()
 }
 
 type agentTarget struct {
@@ -108,6 +113,10 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 
 	cells := make(map[string]map[string]*guids.Cell, len(next))
 	for _, gw := range next {
+		for _, change := range gw.guidChanges {
+			change()
+		}
+		gw.guidChanges = nil
 		cells[gw.name] = make(map[string]*guids.Cell, len(gw.agents))
 		for _, a := range gw.agents {
 			cells[gw.name][a.id] = a.cell
@@ -162,9 +171,13 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 		gw.client = gateway.NewClient(cfg.BaseURL, httpClient)
 	}
 	gw.setGUIDDir(previous)
+	droppedDir := previous != nil && previous.dir != nil && gw.dir == nil
 	gw.byID = make(map[string]*agentTarget, len(cfg.Agents))
 	for _, agentCfg := range cfg.Agents {
-		a := e.newAgentTarget(agentCfg, keep[agentCfg.ID], gw.dir == nil)
+		a, change := e.newAgentTarget(agentCfg, keep[agentCfg.ID], droppedDir)
+		if change != nil {
+			gw.guidChanges = append(gw.guidChanges, change)
+		}
 		gw.agents = append(gw.agents, a)
 		gw.byID[a.id] = a
 	}
@@ -174,35 +187,44 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 }
 
 // newAgentTarget carries over what is known of an agent that stays: its
-// state, its Guid, and its guid_file's last reading if the path is the same.
-func (e *Exporter) newAgentTarget(cfg *config.Agent, previous *agentTarget, noDir bool) *agentTarget {
-	a := &agentTarget{id: cfg.ID, cell: &guids.Cell{}, state: newAgentState()}
+// state, its Guid, and its guid_file's last reading if the path is the
+// same. It returns what the configuration changes about the agent's Guid,
+// to be done when the configuration is applied, or nil.
+func (e *Exporter) newAgentTarget(cfg *config.Agent, previous *agentTarget, droppedDir bool) (*agentTarget, func()) {
+	a := &agentTarget{id: cfg.ID, cell: &guids.Cell{}, state: newAgentState(), inline: string(cfg.GUID)}
+	var previousInline string
+	hadFile := false
 	if previous != nil {
-		a.cell, a.state, a.inline = previous.cell, previous.state, previous.inline
-		if previous.file != nil && previous.file.path == cfg.GUIDFile {
+		a.cell, a.state, previousInline = previous.cell, previous.state, previous.inline
+		hadFile = previous.file != nil
+		if hadFile && previous.file.path == cfg.GUIDFile {
 			a.file = previous.file
 		}
-	}
-	if inline := string(cfg.GUID); inline != a.inline {
-		// A changed inline Guid is newly supplied; one removed from
-		// agents.yml is no longer sent.
-		if inline == "" {
-			a.cell.Withdraw(guids.SourceInline)
-		} else {
-			a.cell.Offer(inline, guids.SourceInline, e.guids.Now())
-		}
-		a.inline = inline
-	}
-	if cfg.GUIDFile == "" && previous != nil && previous.file != nil {
-		a.cell.Withdraw(guids.SourceFile)
 	}
 	if cfg.GUIDFile != "" && a.file == nil {
 		a.file = &guidFile{path: cfg.GUIDFile}
 	}
-	if noDir {
-		a.cell.Withdraw(guids.SourceDir)
+	withdrawFile := cfg.GUIDFile == "" && hadFile
+	if a.inline == previousInline && !withdrawFile && !droppedDir {
+		return a, nil
 	}
-	return a
+	return a, func() {
+		// A changed inline Guid is newly supplied; one removed from
+		// agents.yml is no longer sent, nor one from a dropped file.
+		switch {
+		case a.inline == previousInline:
+		case a.inline == "":
+			a.cell.Withdraw(guids.SourceInline)
+		default:
+			a.cell.Offer(a.inline, guids.SourceInline, e.guids.Now())
+		}
+		if withdrawFile {
+			a.cell.Withdraw(guids.SourceFile)
+		}
+		if droppedDir {
+			a.cell.Withdraw(guids.SourceDir)
+		}
+	}
 }
 
 // setGUIDDir keeps the previous guid_dir's readings when the path stays.

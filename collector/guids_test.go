@@ -416,3 +416,51 @@ func TestGUIDsNeverEmitted(t *testing.T) {
 		t.Error("part of a Guid emitted")
 	}
 }
+
+// TestGUIDsAcrossReload: pushed Guids survive a reload; an inline Guid
+// counts as supplied when it is set or changed, not on every reload, and
+// one removed from agents.yml is no longer sent.
+func TestGUIDsAcrossReload(t *testing.T) {
+	f := newGUIDFixture(t, "", nil, "1001", "1002")
+	apply := func(inline1001 string) {
+		t.Helper()
+		yaml := fmt.Sprintf("gateways:\n  - name: main\n    url: %s\n    agents:\n      - id: \"1001\"\n%s      - id: \"1002\"\n",
+			f.gw.server.URL, inline1001)
+		cfg, err := config.Load([]byte(yaml), "agents.yml", config.WithGUIDPush(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.e.ApplyConfig(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := func(id, want string) {
+		t.Helper()
+		scrapeSeries(t, f.e)
+		if got := f.gw.guidSeen(id); got != want {
+			t.Errorf("agent %s: gateway saw %q, want %q", id, got, want)
+		}
+	}
+	apply("        guid: inline-one\n")
+	f.pushGUIDs(t, "1002", "pushed-for-1002")
+	sent("1001", "inline-one")
+	sent("1002", "pushed-for-1002")
+
+	f.clock.Advance(time.Second)
+	f.pushGUIDs(t, "1001", "pushed-for-1001")
+	f.clock.Advance(time.Second)
+	apply("        guid: inline-one\n") // unchanged: the newer push stays
+	sent("1001", "pushed-for-1001")
+	sent("1002", "pushed-for-1002")
+
+	f.clock.Advance(time.Second)
+	apply("        guid: inline-two\n") // changed: newer than the push
+	sent("1001", "inline-two")
+
+	apply("") // removed: nothing to send until the next push
+	before := f.gw.requestsFor("1001")
+	expectNoGUID(t, scrapeSeries(t, f.e), "1001", 1)
+	if f.gw.requestsFor("1001") != before {
+		t.Error("a request was sent with an inline Guid removed from agents.yml")
+	}
+}
