@@ -211,9 +211,9 @@ func (e *Exporter) newAgentTarget(cfg *config.Agent, previous *agentTarget, drop
 	return a, func() {
 		// A changed inline Guid is newly supplied; one removed from
 		// agents.yml is no longer sent, nor one from a dropped file.
-		switch {
-		case a.inline == previousInline:
-		case a.inline == "":
+		switch a.inline {
+		case previousInline:
+		case "":
 			a.cell.Withdraw(guids.SourceInline)
 		default:
 			a.cell.Offer(a.inline, guids.SourceInline, e.guids.Now())
