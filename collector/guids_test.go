@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/internal/guids"
@@ -462,5 +465,24 @@ func TestGUIDsAcrossReload(t *testing.T) {
 	expectNoGUID(t, scrapeSeries(t, f.e), "1001", 1)
 	if f.gw.requestsFor("1001") != before {
 		t.Error("a request was sent with an inline Guid removed from agents.yml")
+	}
+}
+
+// TestGUIDUpdatesOnFirstShardOnly: shards scraped as separate targets do
+// not each repeat the gateway's update counters.
+func TestGUIDUpdatesOnFirstShardOnly(t *testing.T) {
+	f := newGUIDFixture(t, "", nil, "1001", "1002", "1003")
+	for shard, want := range []int{8, 0, 0} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := f.e.Scrape(ctx, Selection{Gateway: "main", Shard: shard, Shards: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		registry := prometheus.NewPedanticRegistry()
+		registry.MustRegister(c)
+		if got := testutil.CollectAndCount(registry, "agentgateway_guid_updates_total"); got != want {
+			t.Errorf("shard %d: %d update series, want %d", shard, got, want)
+		}
+		cancel()
 	}
 }
