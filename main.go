@@ -40,6 +40,7 @@ func run(args []string) int {
 		timeoutOffset    = app.Flag("scrape.timeout-offset", "Kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
 		defaultTimeout   = app.Flag("scrape.default-timeout", "Scrape time budget when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").Duration()
 		nativeHistograms = app.Flag("histograms.native", "Also expose native histogram buckets for the call histograms.").Bool()
+		maxRequests      = app.Flag("web.max-requests", "Maximum number of scrapes (/metrics and /probe) served at once; more get 503 without querying the gateway. 0 means no limit.").Default("40").Int()
 		readHeaderTime   = app.Flag("web.read-header-timeout", "Time a client may take to send the request headers.").Default("10s").Duration()
 		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
 		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
@@ -95,7 +96,8 @@ func run(args []string) int {
 	}
 	go reloadOnHangup(reloader)
 
-	handlerOptions := collector.HandlerOptions{Gatherer: registry, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout}
+	handlerOptions := collector.HandlerOptions{Gatherer: registry, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout,
+		MaxRequests: collector.NewRequestLimit(*maxRequests)}
 	mux := http.NewServeMux()
 	mux.Handle(*metricsPath, exporter.MetricsHandler(handlerOptions))
 	mux.Handle("/probe", exporter.ProbeHandler(handlerOptions))

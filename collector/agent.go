@@ -13,10 +13,17 @@ import (
 
 // observation is one query's outcome.
 type observation struct {
-	sentAt   time.Time
+	sentAt time.Time
+	// askedAt is sentAt on the exporter's clock (Options.Now), against
+	// which min_interval ages shared answers.
+	askedAt  time.Time
 	duration time.Duration
 	answer   *gateway.Answer
 	err      *gateway.QueryError
+	// retcode and labels are the answer's label values, bounded by the
+	// gateway's labelFolds when the observation is recorded.
+	retcode string
+	labels  callLabels
 }
 
 func (o *observation) call() *gateway.CallInfo {
@@ -86,36 +93,56 @@ func newAgentState() *agentState {
 }
 
 // record applies a new observation: counters, ended calls and the health
-// log. It is the only place state changes, under the agent's lock. The
-// observation is kept for later scrapes to share only when share is set
-// (min_interval): otherwise nothing reads it, and at ten thousand agents
-// keeping every last answer costs megabytes.
-func (s *agentState) record(obs *observation, histograms *callHistograms, gatewayName, agentID string, logger log.Logger, share bool) {
+// log, with the answer's label values bounded by the gateway's folds. It
+// is the only place state changes, under the agent's lock. The observation
+// is kept for later scrapes to share only with min_interval: otherwise
+// nothing reads it, and at ten thousand agents keeping every last answer
+// costs megabytes. Only what the gateway said is shared: a timeout belongs
+// to the scrape whose deadline or slot wait ran out, and another scrape may
+// have the budget to get an answer.
+func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *callHistograms, agentID string, logger log.Logger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	folds := gw.folds
 	if obs.err != nil {
-		s.errorCounts[errorKey{obs.err.Reason, obs.err.Retcode}]++
+		if obs.err.Reason == gateway.ReasonRetcode {
+			obs.retcode = folds.retcode.value(obs.err.Retcode)
+		}
+		s.errorCounts[errorKey{obs.err.Reason, obs.retcode}]++
 	} else {
+		if call := obs.answer.Call; call != nil {
+			obs.labels = folds.callLabels(call)
+		}
 		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
-			s.leaveCounts[leaveKey{ended.reason, ended.description}]++
+			key := leaveKey{folds.reason.value(ended.reason), ended.description}
+			if key.reason == otherLabelValue {
+				key.description = otherLabelValue
+			}
+			s.leaveCounts[key]++
 			if ended.call != nil {
-				histograms.observe(ended.call)
+				histograms.observe(ended.call, folds.skill.lookup(string(ended.call.CallSkill)), folds.mediaType.lookup(numberLabel(ended.call.MediaType)))
 			}
 		}
 	}
-	s.logHealthChange(obs, gatewayName, agentID, logger)
+	s.logHealthChange(obs, gw.name, agentID, logger)
 	switch {
-	case !share:
+	case gw.cfg.MinInterval <= 0:
 		s.latest = nil
-	case s.latest == nil || obs.sentAt.After(s.latest.sentAt):
+	case obs.fromGateway() && (s.latest == nil || obs.sentAt.After(s.latest.sentAt)):
 		s.latest = obs
 	}
+}
+
+// fromGateway reports whether the gateway itself answered: with a call,
+// no call or a retcode.
+func (o *observation) fromGateway() bool {
+	return o.err == nil || o.err.Reason == gateway.ReasonRetcode
 }
 
 func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID string, logger log.Logger) {
 	health := "ok"
 	if obs.err != nil {
-		health = string(obs.err.Reason) + " " + obs.err.Retcode
+		health = string(obs.err.Reason) + " " + obs.retcode
 	}
 	if health == s.health {
 		return
@@ -156,9 +183,8 @@ func (s *agentState) leaveSamples(out *sampleBuf) {
 	}
 }
 
-func (h *callHistograms) observe(call *gateway.CallInfo) {
-	skill := string(call.CallSkill)
-	mediaType := numberLabel(call.MediaType)
+// observe adds an ended call, under its (bounded) skill and media type.
+func (h *callHistograms) observe(call *gateway.CallInfo, skill, mediaType string) {
 	if seconds, ok := waitSeconds(call, time.Time{}); ok {
 		h.wait.WithLabelValues(skill, mediaType).Observe(seconds)
 	}

@@ -68,6 +68,7 @@ type gatewayTarget struct {
 	slots      chan struct{}
 	limiter    *rate.Limiter
 	histograms *histogramSets
+	folds      *labelFolds
 	agents     []*agentTarget
 	byID       map[string]*agentTarget
 	dir        *guidDir // nil without guid_dir
@@ -127,11 +128,16 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 	e.guids.Configure(cells)
 	e.mu.Unlock()
 
+	// Clients no longer used (gateways removed, or reached another way)
+	// let go of their keep-alive connections. A request still running on
+	// one returns its connection later; that one idles out on its own.
 	for _, gw := range next {
-		delete(previous, gw.name)
+		if old := previous[gw.name]; old != nil && old.httpClient == gw.httpClient {
+			delete(previous, gw.name)
+		}
 	}
-	for _, gone := range previous {
-		gone.httpClient.CloseIdleConnections()
+	for _, replaced := range previous {
+		replaced.httpClient.CloseIdleConnections()
 	}
 	return nil
 }
@@ -147,7 +153,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	keep := map[string]*agentTarget{}
 	if previous != nil {
-		gw.histograms = previous.histograms
+		gw.histograms, gw.folds = previous.histograms, previous.folds
 		for _, a := range previous.agents {
 			keep[a.id] = a
 		}
@@ -160,6 +166,9 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	if gw.histograms == nil {
 		gw.histograms = &histogramSets{gateway: cfg.Name, native: e.opts.NativeHistograms}
+	}
+	if gw.folds == nil {
+		gw.folds = newLabelFolds()
 	}
 	if gw.httpClient == nil {
 		httpClient, err := promconfig.NewClientFromConfig(cfg.HTTPClientConfig, "agentgateway_"+cfg.Name)
@@ -249,17 +258,6 @@ func (gw *gatewayTarget) release(previous *gatewayTarget) {
 // its warm keep-alive connections.
 func sameConnection(a, b *config.Gateway) bool {
 	return a.BaseURL.String() == b.BaseURL.String() && reflect.DeepEqual(a.HTTPClientConfig, b.HTTPClientConfig)
-}
-
-// Agents is the number of configured agents, for logs.
-func (e *Exporter) Agents() int {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	n := 0
-	for _, gw := range e.gateways {
-		n += len(gw.agents)
-	}
-	return n
 }
 
 func (e *Exporter) logger() log.Logger { return e.opts.Logger }

@@ -150,7 +150,7 @@ func scrapeCollector(t *testing.T, e *Exporter, timeout time.Duration) prometheu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
-	c, err := e.Scrape(ctx, Selection{})
+	c, err := e.newScrape(ctx, selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +168,17 @@ func scrapeText(t *testing.T, e *Exporter) string {
 	return buf.String()
 }
 
-// counterValue scrapes once and returns the value of one series of a
+// seriesValue scrapes once and returns the value of one series of a
 // metric, or -1 when the series is absent.
 func seriesValue(t *testing.T, e *Exporter, metric string, labels map[string]string) float64 {
 	t.Helper()
-	for _, mf := range gatherScrape(t, e) {
+	return seriesValueIn(gatherScrape(t, e), metric, labels)
+}
+
+// seriesValueIn returns the value of the first series of a metric with the
+// given labels, or -1 when there is none.
+func seriesValueIn(families []*dto.MetricFamily, metric string, labels map[string]string) float64 {
+	for _, mf := range families {
 		if mf.GetName() != metric {
 			continue
 		}

@@ -68,7 +68,7 @@ var agentFamilies = sortedFamilies([]agentFamily{
 	}},
 	{queryFailedFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		if v.obs.err != nil {
-			out.add(1, string(v.obs.err.Reason), v.obs.err.Retcode)
+			out.add(1, string(v.obs.err.Reason), v.obs.retcode)
 		}
 	}},
 	{inCallFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
@@ -115,8 +115,9 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		}
 	}},
 	{callInfoFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if c := v.obs.call(); c != nil {
-			out.add(1, numberLabel(c.CallFeature), numberLabel(c.MediaType), string(c.CallSkill), numberLabel(c.CallSkillID))
+		if v.obs.call() != nil {
+			l := &v.obs.labels
+			out.add(1, l.callFeature, l.mediaType, l.skill, l.skillID)
 		}
 	}},
 	{guidAgeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {

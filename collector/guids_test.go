@@ -474,7 +474,7 @@ func TestGUIDUpdatesOnFirstShardOnly(t *testing.T) {
 	f := newGUIDFixture(t, "", nil, "1001", "1002", "1003")
 	for shard, want := range []int{8, 0, 0} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, err := f.e.Scrape(ctx, Selection{Gateway: "main", Shard: shard, Shards: 3})
+		c, err := f.e.newScrape(ctx, selection{Gateway: "main", Shard: shard, Shards: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

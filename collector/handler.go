@@ -26,12 +26,46 @@ type HandlerOptions struct {
 	// DefaultTimeout applies when the request carries no
 	// X-Prometheus-Scrape-Timeout-Seconds header (a person with curl).
 	DefaultTimeout time.Duration
+	// MaxRequests bounds the scrapes served at once by the handlers given
+	// the same limit; nil means no limit.
+	MaxRequests *RequestLimit
+}
+
+// RequestLimit is a number of scrapes that may run at once.
+type RequestLimit struct{ slots chan struct{} }
+
+// NewRequestLimit allows n scrapes at once; 0 or less means no limit.
+func NewRequestLimit(n int) *RequestLimit {
+	if n <= 0 {
+		return nil
+	}
+	return &RequestLimit{slots: make(chan struct{}, n)}
+}
+
+// acquire takes a slot if one is free, without waiting: a scrape over the
+// limit is refused before it queries anything.
+func (l *RequestLimit) acquire() bool {
+	if l == nil {
+		return true
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *RequestLimit) release() {
+	if l != nil {
+		<-l.slots
+	}
 }
 
 // MetricsHandler serves every configured agent plus the exporter's own
 // metrics.
 func (e *Exporter) MetricsHandler(opts HandlerOptions) http.Handler {
-	return e.handler(opts, func(*http.Request) (Selection, error) { return Selection{}, nil }, opts.Gatherer)
+	return e.handler(opts, func(*http.Request) (selection, error) { return selection{}, nil }, opts.Gatherer)
 }
 
 // ProbeHandler serves one gateway, optionally one shard of it:
@@ -40,9 +74,9 @@ func (e *Exporter) ProbeHandler(opts HandlerOptions) http.Handler {
 	return e.handler(opts, parseSelection, nil)
 }
 
-func parseSelection(r *http.Request) (Selection, error) {
+func parseSelection(r *http.Request) (selection, error) {
 	q := r.URL.Query()
-	sel := Selection{Gateway: q.Get("gateway")}
+	sel := selection{Gateway: q.Get("gateway")}
 	if sel.Gateway == "" {
 		return sel, errors.New("gateway parameter is missing")
 	}
@@ -59,9 +93,15 @@ func parseSelection(r *http.Request) (Selection, error) {
 	return sel, nil
 }
 
-func (e *Exporter) handler(opts HandlerOptions, selection func(*http.Request) (Selection, error), own prometheus.Gatherer) http.Handler {
+func (e *Exporter) handler(opts HandlerOptions, choose func(*http.Request) (selection, error), own prometheus.Gatherer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sel, err := selection(r)
+		if !opts.MaxRequests.acquire() {
+			level.Debug(e.logger()).Log("msg", "scrape refused: too many at once", "path", r.URL.Path)
+			http.Error(w, fmt.Sprintf("more than %d scrapes at once (--web.max-requests)", cap(opts.MaxRequests.slots)), http.StatusServiceUnavailable)
+			return
+		}
+		defer opts.MaxRequests.release()
+		sel, err := choose(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

@@ -62,6 +62,10 @@ var (
 	gatewayAgentsDesc = newDesc("gateway_agents",
 		"Agents of the gateway queried by this scrape.", gatewayLabels)
 
+	labelValuesFoldedDesc = newDesc("label_values_folded_total",
+		"Label values from the gateway's answers replaced by \"other\": outside their documented form, or beyond the distinct values kept per label and gateway.",
+		[]string{"gateway", "label"})
+
 	scrapeDeadlineDesc = newDesc("scrape_deadline_seconds",
 		"Time budget of this scrape: Prometheus' scrape timeout minus the configured offset.", nil)
 )
@@ -92,18 +96,18 @@ type histogramSets struct {
 	native  bool
 
 	mu   sync.Mutex
-	sets map[Selection]*callHistograms
+	sets map[selection]*callHistograms
 }
 
-func (h *histogramSets) forSelection(sel Selection) *callHistograms {
-	key := Selection{Shard: sel.Shard, Shards: sel.Shards}
+func (h *histogramSets) forSelection(sel selection) *callHistograms {
+	key := selection{Shard: sel.Shard, Shards: sel.Shards}
 	if key.Shards <= 1 {
-		key = Selection{}
+		key = selection{}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.sets == nil {
-		h.sets = map[Selection]*callHistograms{}
+		h.sets = map[selection]*callHistograms{}
 	}
 	set := h.sets[key]
 	if set == nil {

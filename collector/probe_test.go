@@ -32,8 +32,8 @@ func TestProbeSelection(t *testing.T) {
 		for _, id := range ids {
 			if strings.Contains(body, `agentgateway_agent_up{agent_id="`+id+`"`) {
 				seen[id]++
-				if ShardOf(id, shards) != shard {
-					t.Errorf("agent %s served by shard %d, belongs to %d", id, shard, ShardOf(id, shards))
+				if shardOf(id, shards) != shard {
+					t.Errorf("agent %s served by shard %d, belongs to %d", id, shard, shardOf(id, shards))
 				}
 			}
 		}

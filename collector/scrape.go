@@ -7,47 +7,44 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
 
-// Selection narrows a scrape to one gateway and, optionally, one shard of
+// selection narrows a scrape to one gateway and, optionally, one shard of
 // its agents (a stable hash of the agent id), so several scrape targets or
 // exporter replicas can split a large gateway.
-type Selection struct {
+type selection struct {
 	Gateway string // "" = every gateway
 	Shard   int
 	Shards  int // 0 or 1 = no sharding
 }
 
-// ErrUnknownGateway is returned for a Selection naming no configured gateway.
-var ErrUnknownGateway = errors.New("unknown gateway")
+// errUnknownGateway is returned for a selection naming no configured gateway.
+var errUnknownGateway = errors.New("unknown gateway")
 
-func (s Selection) includes(agentID string) bool {
+func (s selection) includes(agentID string) bool {
 	if s.Shards <= 1 {
 		return true
 	}
-	return ShardOf(agentID, s.Shards) == s.Shard
+	return shardOf(agentID, s.Shards) == s.Shard
 }
 
-// ShardOf is the shard an agent id belongs to among n.
-func ShardOf(agentID string, n int) int {
+// shardOf is the shard an agent id belongs to among n.
+func shardOf(agentID string, n int) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(agentID))
 	return int(h.Sum32() % uint32(n)) //nolint:gosec // n is a small positive shard count
 }
 
-// Scrape returns a collector that, when collected, queries the selected
-// agents once within ctx and reports what it learned. It is meant to be
-// registered in a fresh registry per HTTP request, like blackbox_exporter's
-// probes, so each scrape carries its own deadline.
-func (e *Exporter) Scrape(ctx context.Context, sel Selection) (prometheus.Collector, error) {
-	return e.newScrape(ctx, sel)
-}
-
-func (e *Exporter) newScrape(ctx context.Context, sel Selection) (*scrape, error) {
+// newScrape returns a collector that, when collected, queries the selected
+// agents once within ctx and reports what it learned. It is registered in
+// a fresh registry per HTTP request, like blackbox_exporter's probes, so
+// each scrape carries its own deadline.
+func (e *Exporter) newScrape(ctx context.Context, sel selection) (*scrape, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var targets []*gatewayTarget
@@ -57,16 +54,16 @@ func (e *Exporter) newScrape(ctx context.Context, sel Selection) (*scrape, error
 		}
 	}
 	if sel.Gateway != "" && len(targets) == 0 {
-		return nil, ErrUnknownGateway
+		return nil, errUnknownGateway
 	}
-	return &scrape{exporter: e, ctx: ctx, selection: sel, gateways: targets}, nil
+	return &scrape{exporter: e, ctx: ctx, sel: sel, gateways: targets}, nil
 }
 
 type scrape struct {
-	exporter  *Exporter
-	ctx       context.Context //nolint:containedctx // a scrape collector lives for one request
-	selection Selection
-	gateways  []*gatewayTarget
+	exporter *Exporter
+	ctx      context.Context //nolint:containedctx // a scrape collector lives for one request
+	sel      selection
+	gateways []*gatewayTarget
 }
 
 // Describe sends nothing: the scrape is an unchecked collector because its
@@ -100,10 +97,14 @@ func (s *scrape) run() *scrapeResult {
 	var wg sync.WaitGroup
 	for i, gw := range s.gateways {
 		wg.Go(func() {
-			r.results[i] = gw.scrape(s.ctx, s.exporter, s.selection)
+			r.results[i] = gw.scrape(s.ctx, s.exporter, s.sel)
 		})
 	}
 	wg.Wait()
+	if abandoned(s.ctx) {
+		level.Debug(s.exporter.logger()).Log("msg", "scrape abandoned by its client; the queries it cut off are not counted",
+			"err", context.Cause(s.ctx))
+	}
 	r.now = s.exporter.opts.Now()
 	r.guidNow = s.exporter.guids.Now()
 	return r
@@ -124,7 +125,7 @@ type gatewayResult struct {
 
 // scrape queries the selected agents with at most `concurrency` workers;
 // the gateway-wide slots keep concurrent scrapes within the same bound.
-func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection) gatewayResult {
+func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection) gatewayResult {
 	started := time.Now()
 	var agents []*agentTarget
 	for _, a := range gw.agents {
@@ -163,22 +164,25 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel Selection)
 }
 
 // observe returns the agent's answer for this scrape: a fresh query, or,
-// with min_interval, one shared with other scrapes close in time. An agent
-// without a usable Guid is not queried.
+// with min_interval, one the gateway gave another scrape close in time (on
+// the exporter's clock). A scrape that waited for another's query which
+// then ended without an answer from the gateway asks the gateway itself.
+// An agent without a usable Guid is not queried.
 func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
 	guid, ok := gw.usableGUID(e, a)
 	if !ok {
 		obs := noGUID(time.Now())
-		a.state.record(obs, histograms, gw.name, a.id, e.logger(), false)
+		a.state.record(obs, gw, histograms, a.id, e.logger())
 		return obs
 	}
 	minInterval := time.Duration(gw.cfg.MinInterval)
 	if minInterval <= 0 {
 		return gw.query(ctx, e, a, guid, histograms)
 	}
+	started := time.Now()
 	for {
 		a.state.mu.Lock()
-		if latest := a.state.latest; latest != nil && time.Since(latest.sentAt) < minInterval {
+		if latest := a.state.latest; latest != nil && e.opts.Now().Sub(latest.askedAt) < minInterval {
 			a.state.mu.Unlock()
 			return latest
 		}
@@ -198,7 +202,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 		select {
 		case <-waitFor:
 		case <-ctx.Done():
-			return timedOut(time.Now(), ctx.Err())
+			return gw.finish(ctx, e, a, histograms, timedOut(started, ctx.Err()))
 		}
 	}
 }
@@ -217,31 +221,45 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	select {
 	case gw.slots <- struct{}{}:
 	case <-ctx.Done():
-		obs := timedOut(queued, ctx.Err())
-		a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
-		return obs
+		return gw.finish(ctx, e, a, histograms, timedOut(queued, ctx.Err()))
 	}
 	defer func() { <-gw.slots }()
 	if gw.limiter != nil {
 		if err := gw.limiter.Wait(ctx); err != nil {
-			obs := timedOut(queued, err)
-			a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
-			return obs
+			return gw.finish(ctx, e, a, histograms, timedOut(queued, err))
 		}
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
 	defer cancel()
-	sentAt := time.Now()
+	sentAt, askedAt := time.Now(), e.opts.Now()
 	answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
 	gw.adoptHeaderGUID(e, a, guid, newGUID)
-	obs := &observation{sentAt: sentAt, duration: time.Since(queued), answer: answer}
+	obs := &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
 	if err != nil {
 		var queryErr *gateway.QueryError
 		errors.As(err, &queryErr)
 		obs.err = queryErr
 	}
-	a.state.record(obs, histograms, gw.name, a.id, e.logger(), gw.cfg.MinInterval > 0)
+	return gw.finish(ctx, e, a, histograms, obs)
+}
+
+// finish records a query's outcome, unless the scrape was abandoned by its
+// client: a query its cancellation cut off says nothing about the gateway,
+// so it is neither counted nor logged as a failing agent (the scrape logs
+// it once, at debug). The scrape's own deadline running out is a timeout.
+func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms, obs *observation) *observation {
+	if obs.err != nil && obs.err.Reason == gateway.ReasonTimeout && abandoned(ctx) {
+		return obs
+	}
+	a.state.record(obs, gw, histograms, a.id, e.logger())
 	return obs
+}
+
+// abandoned tells a scrape cancelled by its client from one whose deadline
+// ran out: the handler's deadline, and any deadline above it, end the
+// context with DeadlineExceeded; only the request going away cancels it.
+func abandoned(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // collectGateways emits everything that is not per agent: the scrape's
@@ -264,6 +282,9 @@ func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, res.duration.Seconds(), gw.name)
 		ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(res.agents)), gw.name)
 		res.histograms.collect(ch)
+		for _, fold := range gw.folds.all() {
+			ch <- prometheus.MustNewConstMetric(labelValuesFoldedDesc, prometheus.CounterValue, float64(fold.folded.Load()), gw.name, fold.label)
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ func BenchmarkCollectAgent(b *testing.B) {
 			body := []byte(c.body)
 			agent := &agentTarget{id: "1001", state: newAgentState()}
 			histograms := newCallHistograms("main", false)
+			gw := &gatewayTarget{name: "main", cfg: &config.Gateway{}, folds: newLabelFolds()}
 			logger := log.NewNopLogger()
 			sentAt := testNow
 			var (
@@ -52,7 +53,7 @@ func BenchmarkCollectAgent(b *testing.B) {
 				}
 				sentAt = sentAt.Add(time.Second)
 				obs := &observation{sentAt: sentAt, duration: time.Millisecond, answer: answer}
-				agent.state.record(obs, histograms, "main", agent.id, logger, false)
+				agent.state.record(obs, gw, histograms, agent.id, logger)
 				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state}
 				line, series = line[:0], 0
 				for _, f := range agentFamilies {

@@ -16,7 +16,7 @@ import (
 
 // TestShardedProbesCoverEveryAgentOnce scrapes one gateway only through
 // /probe shards, as replicas splitting it would, while calls start and end:
-// every agent must be served by exactly one shard, the one ShardOf names,
+// every agent must be served by exactly one shard, the one shardOf names,
 // and the call histograms and leave-reason counters summed over the shards
 // must count every ended call exactly once. Shards are fetched in the text
 // format and in protobuf, which take different paths through the handler.
@@ -93,7 +93,7 @@ func TestShardedProbesCoverEveryAgentOnce(t *testing.T) {
 			for _, m := range last[shard]["agentgateway_agent_up"].GetMetric() {
 				id := label(m, "agent_id")
 				served[id]++
-				if want := ShardOf(id, shards); want != shard {
+				if want := shardOf(id, shards); want != shard {
 					t.Errorf("step %d: agent %s served by shard %d, belongs to %d", step, id, shard, want)
 				}
 				if m.GetGauge().GetValue() != 1 {

@@ -69,7 +69,7 @@ func viaText(t *testing.T, r *scrapeResult, own prometheus.Gatherer, format expf
 	return buf.String()
 }
 
-func runScrape(t *testing.T, e *Exporter, sel Selection) *scrapeResult {
+func runScrape(t *testing.T, e *Exporter, sel selection) *scrapeResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -112,7 +112,7 @@ func TestTextMatchesRegistry(t *testing.T) {
 		other.set("1006", `{"retcode":"100-008","result":""}`)
 	}
 	set()
-	check := func(step string, sel Selection) {
+	check := func(step string, sel selection) {
 		t.Helper()
 		r := runScrape(t, e, sel)
 		for _, format := range []expfmt.Format{
@@ -125,17 +125,17 @@ func TestTextMatchesRegistry(t *testing.T) {
 			}
 		}
 	}
-	check("first scrape", Selection{})
+	check("first scrape", selection{})
 	// Calls end, leave reasons and errors are counted, histograms fill.
 	main.set("1001", endedA.body())
 	main.set("1006", endedB.body())
 	other.set("1001", endedA.body())
-	check("after calls", Selection{})
+	check("after calls", selection{})
 	set()
 	for shard := range 3 {
-		check(fmt.Sprintf("shard %d of 3", shard), Selection{Gateway: "main", Shard: shard, Shards: 3})
+		check(fmt.Sprintf("shard %d of 3", shard), selection{Gateway: "main", Shard: shard, Shards: 3})
 	}
-	check("one gateway", Selection{Gateway: "a-other"})
+	check("one gateway", selection{Gateway: "a-other"})
 	// Guids of different ages, one agent without a Guid in each gateway,
 	// and a gateway none of whose agents had a Guid (no gateway_up).
 	for _, gw := range e.gateways {
@@ -146,7 +146,7 @@ func TestTextMatchesRegistry(t *testing.T) {
 			}
 		}
 	}
-	check("Guid ages and no Guid", Selection{})
+	check("Guid ages and no Guid", selection{})
 }
 
 // TestMetricsHandlerFormats checks the handler end to end: the text path

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // CallInfo is the result of "Querying Call Information" (queryCallInfo).
@@ -228,9 +227,4 @@ func tooDeep(body []byte) bool {
 func isObject(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) > 1 && raw[0] == '{'
-}
-
-// MillisToTime converts a gateway epoch-millisecond time.
-func MillisToTime(ms int64) time.Time {
-	return time.UnixMilli(ms)
 }

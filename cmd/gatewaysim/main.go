@@ -1,5 +1,9 @@
 // Command gatewaysim runs a simulated CC-Gateway for the exporter's demo: agents with a lively call
 // lifecycle behind GET /agentgateway/resource/calldata/{agentid}/callinfo, until SIGINT or SIGTERM.
+//
+// With --auth-mode=dynamic it behaves like a default gateway: agents must sign in, their Guids are
+// renewed every --guid-interval and reach only the owner of the session. --push.url then runs a
+// session owner that keeps the agents signed in and pushes their Guids to the exporter.
 package main
 
 import (
@@ -7,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -20,7 +26,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gatewaysim:", err)
@@ -28,10 +34,17 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, logOutput io.Writer) error {
-	app := kingpin.New("gatewaysim", "A simulated CC-Gateway (agent gateway) for demonstrating and testing agentgateway_exporter.")
+func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error {
+	app := kingpin.New("gatewaysim", "A simulated CC-Gateway (agent gateway) for demonstrating and testing agentgateway_exporter.\n\n"+
+		"Auth modes: preset (agents are signed in from the start with fixed Guids, which the written configuration "+
+		"carries inline), static (agents sign in through PUT /agentgateway/resource/onlineagent/{agentid} and keep "+
+		"their Guid for the session) and dynamic (the real gateway's default: the Guid is renewed every --guid-interval "+
+		"and reaches only the event poll, in a Set-GUID header). In static and dynamic mode an agent nobody polls is "+
+		"signed out after --idle-sign-out, and the written configuration has no Guids: give --push.url and "+
+		"--push.token-file to run a session owner that signs the agents in, polls their events and pushes each new "+
+		"Guid to the exporter's push API.")
 	listenAddress := app.Flag("listen-address", "Address to listen on.").Default("127.0.0.1:8043").String()
-	agents := app.Flag("agents", "Number of signed-in agents.").Default("40").Int()
+	agents := app.Flag("agents", "Number of agents (in preset mode signed in from the start).").Default("40").Int()
 	firstAgentID := app.Flag("first-agent-id", "Id of the first agent; the others follow.").Default("1001").Int()
 	seed := app.Flag("seed", "Seed of everything random: the same seed gives the same Guids, and the same calls at the same time.").
 		Default("1").Int64()
@@ -42,9 +55,22 @@ func run(ctx context.Context, args []string, logOutput io.Writer) error {
 		Default("0").Int()
 	useTLS := app.Flag("tls", "Serve HTTPS with a self-signed certificate made at start-up, like the real gateway.").Bool()
 	writeCA := app.Flag("write-ca", "With --tls, write the certificate (PEM) here; default: next to --write-config, as <name>-ca.pem.").String()
-	writeConfig := app.Flag("write-config", "Write an exporter configuration (agents.yml) for this simulator to this file.").String()
+	writeConfig := app.Flag("write-config", "Write an exporter configuration (agents.yml) for this simulator to this file "+
+		"(- for standard output). In preset mode it lists the agents' Guids; in static and dynamic mode it lists no Guids, "+
+		"for an exporter that is given them by push.").String()
 	includeLastCall := app.Flag("include-last-call", "Set include_last_call in the written configuration.").Bool()
+	configGUIDTTL := app.Flag("config-guid-ttl", "Set guid_ttl to this in the written configuration; 0 leaves it out.").
+		Default("0s").Duration()
+	auth := addAuthFlags(app)
 	if _, err := app.Parse(args); err != nil {
+		return err
+	}
+	authMode, err := simulator.ParseAuthMode(auth.mode)
+	if err != nil {
+		return err
+	}
+	pushToken, err := auth.readToken()
+	if err != nil {
 		return err
 	}
 
@@ -54,6 +80,11 @@ func run(ctx context.Context, args []string, logOutput io.Writer) error {
 		Seed:         *seed,
 		Latency:      *latency,
 		FlowLimit:    *flowLimit,
+		AuthMode:     authMode,
+		GuidInterval: auth.interval,
+		GuidTimeout:  auth.timeout,
+		IdleSignOut:  zeroMeansNone(auth.idle),
+		PollWait:     zeroMeansNone(auth.pollWait),
 	}
 	switch *quirks {
 	case "mix":
@@ -83,19 +114,57 @@ func run(ctx context.Context, args []string, logOutput io.Writer) error {
 		logger.Info("wrote CA certificate", "file", caFile)
 	}
 	if *writeConfig != "" {
-		config := srv.ConfigYAML(*includeLastCall)
-		if *useTLS {
-			config = srv.ConfigYAMLWithCAFile(*includeLastCall, relativeTo(filepath.Dir(*writeConfig), caFile))
+		configOpts := simulator.ConfigOptions{
+			IncludeLastCall: *includeLastCall,
+			WithoutGuids:    authMode != simulator.AuthPreset,
+			GuidTTL:         *configGUIDTTL,
 		}
-		if err := writeFileAtomically(*writeConfig, config); err != nil {
+		if *useTLS && *writeConfig != "-" {
+			configOpts.CAFile = relativeTo(filepath.Dir(*writeConfig), caFile)
+		}
+		config := srv.ConfigYAMLWith(configOpts)
+		if *writeConfig == "-" {
+			if _, err := stdout.Write(config); err != nil {
+				return err
+			}
+		} else {
+			if err := writeFileAtomically(*writeConfig, config); err != nil {
+				return err
+			}
+			logger.Info("wrote exporter configuration", "file", *writeConfig)
+		}
+	}
+	logger.Info("simulated gateway listening", "url", srv.URL(), "agents", *agents, "seed", *seed, "quirks", *quirks,
+		"auth_mode", authMode)
+	if auth.pushURL != "" {
+		desktop, err := auth.startDesktop(ctx, srv, pushToken, logOutput)
+		if err != nil {
 			return err
 		}
-		logger.Info("wrote exporter configuration", "file", *writeConfig)
+		defer desktop.Close()
+		logger.Info("session owner running", "push_url", redacted(auth.pushURL), "gateway", auth.pushGateway)
 	}
-	logger.Info("simulated gateway listening", "url", srv.URL(), "agents", *agents, "seed", *seed, "quirks", *quirks)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil
+}
+
+// redacted hides a password in a URL, which must not reach the log.
+func redacted(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// zeroMeansNone turns a flag's 0 ("never", "at once") into the negative duration that says so in
+// simulator.Options, where 0 selects the default.
+func zeroMeansNone(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // relativeTo expresses path relative to dir when it can, because the exporter resolves

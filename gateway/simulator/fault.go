@@ -149,18 +149,38 @@ func writeHugeBody(w http.ResponseWriter, size int64) {
 // sleep waits d on the real clock. It reports false when the request was cancelled first, in which
 // case nothing should be written. When the simulator closes first, the request is aborted.
 func (s *Simulator) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
+	switch sleepFor(ctx, d, s.closed) {
+	case slept:
 		return true
+	case cancelled:
+		return false
+	default:
+		panic(http.ErrAbortHandler)
+	}
+}
+
+type sleepEnd uint8
+
+const (
+	slept sleepEnd = iota
+	cancelled
+	stopped
+)
+
+// sleepFor waits d on the real clock, or until ctx ends or stop (which may be nil) is closed.
+func sleepFor(ctx context.Context, d time.Duration, stop <-chan struct{}) sleepEnd {
+	if d <= 0 {
+		return slept
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return slept
 	case <-ctx.Done():
-		return false
-	case <-s.closed:
-		panic(http.ErrAbortHandler)
+		return cancelled
+	case <-stop:
+		return stopped
 	}
 }
 

@@ -119,10 +119,26 @@ type Options struct {
 	// NoCallResult selects the shape of an answer without a call (default a seeded mix).
 	NoCallResult NoCallResult
 
+	// AuthMode is how agents get their Guids (default AuthPreset: signed in from the start with the
+	// Guids Guid(Seed, id) returns, which never change).
+	AuthMode AuthMode
+	// GuidInterval is how often AuthDynamic renews an agent's Guid (the gateway's GUIDINTERVAL, default 60s).
+	GuidInterval time.Duration //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
+	// GuidTimeout is how long AuthDynamic still accepts a Guid after renewing it (the gateway's GUIDTIMEOUT,
+	// default 120s); it must be longer than GuidInterval.
+	GuidTimeout time.Duration //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
+	// IdleSignOut signs an agent out when nobody has polled its events for this long (default 2m; negative:
+	// never). It applies in AuthStatic and AuthDynamic; preset agents are never polled.
+	IdleSignOut time.Duration
+	// PollWait is how long the event poll waits before answering without an event, measured on the real
+	// clock (default 10s, as the gateway's AGENT_POLL_WAIT settings give; negative: answer at once).
+	PollWait time.Duration
+
 	// BadGuidRetcode answers a wrong or missing Guid, and an agent that is not configured
 	// (default "100-006"; the documentation allows "000-003" too).
 	BadGuidRetcode string //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
-	// StaleGuidRetcode answers a Guid that RotateGuid replaced (default "000-003").
+	// StaleGuidRetcode answers a Guid that RotateGuid, a renewal or a new sign-in replaced and that is
+	// no longer accepted (default "000-003").
 	StaleGuidRetcode string //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
 	// RequireContentType answers 000-006 when the request does not say application/json,
 	// which the documentation calls mandatory and some clients omit.
@@ -148,6 +164,12 @@ const (
 	retcodeBadMessage      = "000-006"
 	retcodeRepeated        = "000-007"
 	retcodeNotSignedIn     = "100-006"
+	retcodeBadSignIn       = "100-001"
+	retcodeSignedInAlready = "100-002"
+	defaultGUIDInterval    = 60 * time.Second
+	defaultGUIDTimeout     = 120 * time.Second
+	defaultIdleSignOut     = 2 * time.Minute
+	defaultPollWait        = 10 * time.Second
 	defaultMaxAgentID      = 999999
 	defaultAgents          = 40
 	defaultFirstAgentID    = 1001
@@ -188,6 +210,14 @@ func (o Options) withDefaults() Options {
 	if o.StaleGuidRetcode == "" {
 		o.StaleGuidRetcode = retcodeNoPermission
 	}
+	if o.GuidInterval == 0 {
+		o.GuidInterval = defaultGUIDInterval
+	}
+	if o.GuidTimeout == 0 {
+		o.GuidTimeout = defaultGUIDTimeout
+	}
+	o.IdleSignOut = meanOrDefault(o.IdleSignOut, defaultIdleSignOut)
+	o.PollWait = meanOrDefault(o.PollWait, defaultPollWait)
 	if o.FlowWindow == 0 {
 		o.FlowWindow = defaultFlowWindow
 	}
@@ -223,6 +253,14 @@ func (o Options) validate() error {
 	}
 	if o.Latency < 0 {
 		errs = append(errs, fmt.Errorf("latency must not be negative, got %s", o.Latency))
+	}
+	if o.AuthMode > AuthDynamic {
+		errs = append(errs, fmt.Errorf("unknown auth mode %d", o.AuthMode))
+	}
+	if o.GuidInterval < 0 || o.GuidTimeout < 0 {
+		errs = append(errs, fmt.Errorf("guid interval %s and timeout %s must not be negative", o.GuidInterval, o.GuidTimeout))
+	} else if o.AuthMode == AuthDynamic && o.GuidTimeout <= o.GuidInterval {
+		errs = append(errs, fmt.Errorf("guid timeout %s must be longer than the guid interval %s", o.GuidTimeout, o.GuidInterval))
 	}
 	if o.FlowLimit < 0 {
 		errs = append(errs, fmt.Errorf("flow limit must not be negative, got %d", o.FlowLimit))

@@ -163,7 +163,11 @@ func TestMethodsAndPaths(t *testing.T) {
 		{http.MethodGet, "/agentgateway/resource/calldata/1001/callinfobeforeanswer", http.StatusNotFound},
 		{http.MethodGet, "/agentgateway/resource/calldata/1001/callinfo/", http.StatusNotFound},
 		{http.MethodGet, "/agentgateway/resource/calldata/10/01/callinfo", http.StatusNotFound},
-		{http.MethodGet, "/agentgateway/resource/onlineagent/1001", http.StatusNotFound},
+		{http.MethodGet, "/agentgateway/resource/onlineagent/1001", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/agentgateway/resource/agentevent/1001", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/agentgateway/resource/onlineagent/1001/logout", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/agentgateway/resource/onlineagent/1001/signout", http.StatusNotFound},
+		{http.MethodGet, "/agentgateway/resource/agentevent/1001/more", http.StatusNotFound},
 		{http.MethodGet, "/", http.StatusNotFound},
 		{http.MethodPost, "/nowhere", http.StatusNotFound},
 	}
@@ -185,7 +189,14 @@ func TestMethodsAndPaths(t *testing.T) {
 		if tc.method != http.MethodHead && !strings.Contains(rec.Body.String(), "<html") {
 			t.Errorf("%s %s: body %q is not an HTML page", tc.method, tc.path, rec.Body.String())
 		}
-		if tc.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != http.MethodGet {
+		wantAllow := http.MethodGet
+		switch {
+		case strings.HasSuffix(tc.path, "/logout"):
+			wantAllow = http.MethodDelete
+		case strings.HasPrefix(tc.path, onlineAgentPrefix):
+			wantAllow = http.MethodPut
+		}
+		if tc.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != wantAllow {
 			t.Errorf("%s %s: Allow %q", tc.method, tc.path, rec.Header().Get("Allow"))
 		}
 	}

@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,8 +20,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Server is a Simulator listening on a TCP address, for tests, the demo and load runs.
@@ -132,68 +129,6 @@ func (s *Server) Close() {
 		}
 		<-s.serveDone
 	})
-}
-
-type configFile struct {
-	Gateways []configGateway `yaml:"gateways"`
-}
-
-type configGateway struct {
-	Name            string        `yaml:"name"`
-	URL             string        `yaml:"url"`
-	Timeout         string        `yaml:"timeout"`
-	Concurrency     int           `yaml:"concurrency"`
-	IncludeLastCall bool          `yaml:"include_last_call"`
-	TLSConfig       *configTLS    `yaml:"tls_config,omitempty"`
-	Agents          []configAgent `yaml:"agents"`
-}
-
-type configTLS struct {
-	CAFile string `yaml:"ca_file"`
-}
-
-type configAgent struct {
-	ID   string `yaml:"id"`
-	GUID string `yaml:"guid"`
-}
-
-// ConfigYAML returns an exporter configuration (agents.yml) with one gateway, "sim", pointing at this
-// server, listing every agent with its current Guid.
-func (s *Server) ConfigYAML(includeLastCall bool) []byte {
-	return s.configYAML(includeLastCall, "")
-}
-
-// ConfigYAMLWithCAFile is ConfigYAML for a StartTLS server: the gateway gets tls_config.ca_file,
-// naming the file the caller wrote CACertPEM to (relative paths are relative to the configuration file).
-func (s *Server) ConfigYAMLWithCAFile(includeLastCall bool, caFile string) []byte {
-	return s.configYAML(includeLastCall, caFile)
-}
-
-func (s *Server) configYAML(includeLastCall bool, caFile string) []byte {
-	gateway := configGateway{
-		Name:            "sim",
-		URL:             s.url,
-		Timeout:         "5s",
-		Concurrency:     16,
-		IncludeLastCall: includeLastCall,
-	}
-	if caFile != "" {
-		gateway.TLSConfig = &configTLS{CAFile: caFile}
-	}
-	for _, id := range s.ids {
-		gateway.Agents = append(gateway.Agents, configAgent{ID: id, GUID: s.Guid(id)})
-	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(configFile{Gateways: []configGateway{gateway}}); err != nil {
-		// Encoding a fixed struct of strings, numbers and bools cannot fail.
-		panic(err)
-	}
-	if err := enc.Close(); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
 }
 
 func selfSignedCertificate() (tls.Certificate, []byte, error) {

@@ -67,10 +67,11 @@ func fetch(ctx context.Context, t *testing.T, client *http.Client, srv *Server, 
 	return resp, body, err
 }
 
-// waitFor polls, because the server side of a request has no event a test could wait on.
+// waitFor polls, because the server side of a request has no event a test could wait on; its
+// deadline leaves room for a loaded machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
