@@ -42,7 +42,7 @@ func run(args []string) int {
 		nativeHistograms = app.Flag("histograms.native", "Also expose native histogram buckets for the call histograms.").Bool()
 		maxRequests      = app.Flag("web.max-requests", "Maximum number of scrapes (/metrics and /probe) served at once; more get 503 without querying the gateway. 0 means no limit.").Default("40").Int()
 		readHeaderTime   = app.Flag("web.read-header-timeout", "Time a client may take to send the request headers.").Default("10s").Duration()
-		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
+		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway in dynamic authentication, with a simulated agent desktop pushing its Guids, instead of --config.file.").Bool()
 		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
 		guidPushToken    = app.Flag("guid-push.token-file", "Turns on the Guid push API (PUT "+guidstore.PushPath+"); callers must send the bearer token in this file. Re-read when it changes.").String()
 		webFlags         = kingpinflag.AddFlags(app, ":10025")
@@ -76,14 +76,15 @@ func run(args []string) int {
 		fmt.Println("configuration OK:", *configFile)
 		return 0
 	}
+	var sim *simulation
 	if *simulate {
-		sim, err := startSimulator(*simulateAgents, logger)
-		if err != nil {
+		var err error
+		if sim, err = startSimulator(simulationOptions{agents: *simulateAgents}, logger); err != nil {
 			level.Error(logger).Log("msg", "cannot start the simulated gateway", "err", err)
 			return 1
 		}
 		defer sim.Close()
-		loadConfig = sim.load
+		loadConfig, pushTokens = sim.load, sim.token
 	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
@@ -103,7 +104,14 @@ func run(args []string) int {
 	mux.Handle("/probe", exporter.ProbeHandler(handlerOptions))
 	mux.Handle("/-/reload", reloader.Handler())
 	if pushTokens != nil {
-		mux.Handle(guidstore.PushPath, guidstore.NewPushHandler(guidStore, pushTokens, logger))
+		push := guidstore.NewPushHandler(guidStore, pushTokens, logger)
+		mux.Handle(guidstore.PushPath, push)
+		if sim != nil {
+			if err := sim.startSessionOwner(push, logger); err != nil {
+				level.Error(logger).Log("msg", "cannot start the simulated session owner", "err", err)
+				return 1
+			}
+		}
 	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
 	if *metricsPath != "/" {
