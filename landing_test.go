@@ -40,7 +40,7 @@ func TestLandingPage(t *testing.T) {
 	if err := reloader.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	server := httptest.NewServer(newMux(exporter, reloader, collector.HandlerOptions{Gatherer: registry, DefaultTimeout: 5 * time.Second}, "/metrics"))
+	server := httptest.NewServer(newMux(exporter, reloader, collector.HandlerOptions{Gatherer: registry, DefaultTimeout: 5 * time.Second}, "/metrics", nil))
 	t.Cleanup(server.Close)
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -67,7 +67,7 @@ func TestLandingPage(t *testing.T) {
 		">sim<", ">3<", // the gateway and its agents
 		"2 of 3",                              // answered on the last scrape
 		"retcode 100-006</span> on 1 agent<",  // the failure of agent 1002
-		"Guid push</dt>\n    <dd>off",         // off unless main turns it on
+		"Guid push API</dt>\n    <dd>off",     // off unless main turns it on
 		loadedAt.UTC().Format("15:04:05 UTC"), // when the configuration was loaded
 		"version " + version.Version,
 	} {

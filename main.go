@@ -23,6 +23,7 @@ import (
 	"github.com/agentgateway/agentgateway_exporter/collector"
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/internal/buildinfo"
+	guidstore "github.com/agentgateway/agentgateway_exporter/internal/guids"
 	"github.com/agentgateway/agentgateway_exporter/internal/landing"
 	"github.com/agentgateway/agentgateway_exporter/internal/logging"
 )
@@ -45,8 +46,9 @@ func run(args []string) int {
 		nativeHistograms = app.Flag("histograms.native", "Also expose native histogram buckets for the call histograms.").Bool()
 		maxRequests      = app.Flag("web.max-requests", "Maximum number of scrapes (/metrics and /probe) served at once; more get 503 without querying the gateway. 0 means no limit.").Default("40").Int()
 		readHeaderTime   = app.Flag("web.read-header-timeout", "Time a client may take to send the request headers.").Default("10s").Duration()
-		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway instead of --config.file.").Bool()
+		simulate         = app.Flag("simulate", "Run against a built-in simulated CC-Gateway in dynamic authentication, with a simulated agent desktop pushing its Guids, instead of --config.file.").Bool()
 		simulateAgents   = app.Flag("simulate.agents", "Number of agents of the simulated gateway.").Default("40").Int()
+		guidPushToken    = app.Flag("guid-push.token-file", "Turns on the Guid push API (PUT "+guidstore.PushPath+"); callers must send the bearer token in this file. Re-read when it changes.").String()
 		webFlags         = kingpinflag.AddFlags(app, ":10025")
 		logConfig        = logging.AddFlags(app)
 	)
@@ -58,7 +60,18 @@ func run(args []string) int {
 	}
 	logger, slogger := logging.New(logConfig, os.Stderr)
 
-	loadConfig := func() (*config.Config, error) { return config.LoadFile(*configFile) }
+	var pushTokens guidstore.TokenSource
+	if *guidPushToken != "" {
+		tokens, err := guidstore.NewFileToken(*guidPushToken)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		pushTokens = tokens
+	}
+	loadConfig := func() (*config.Config, error) {
+		return config.LoadFile(*configFile, config.WithGUIDPush(pushTokens != nil))
+	}
 	if *configCheck {
 		if _, err := loadConfig(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -67,18 +80,20 @@ func run(args []string) int {
 		fmt.Println("configuration OK:", *configFile)
 		return 0
 	}
+	var sim *simulation
 	if *simulate {
-		sim, err := startSimulator(*simulateAgents, logger)
-		if err != nil {
+		var err error
+		if sim, err = startSimulator(simulationOptions{agents: *simulateAgents}, logger); err != nil {
 			level.Error(logger).Log("msg", "cannot start the simulated gateway", "err", err)
 			return 1
 		}
 		defer sim.Close()
-		loadConfig = sim.load
+		loadConfig, pushTokens = sim.load, sim.token
 	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
-	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms})
+	guidStore := guidstore.NewStore(time.Now)
+	exporter := collector.New(collector.Options{Logger: logger, NativeHistograms: *nativeHistograms, GUIDs: guidStore})
 	registry := ownRegistry()
 	reloader := config.NewReloader(loadConfig, exporter.ApplyConfig, logger, registry)
 	if err := reloader.Reload(); err != nil {
@@ -88,7 +103,17 @@ func run(args []string) int {
 
 	handlerOptions := collector.HandlerOptions{Gatherer: registry, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout,
 		MaxRequests: collector.NewRequestLimit(*maxRequests)}
-	mux := newMux(exporter, reloader, handlerOptions, *metricsPath)
+	var push http.Handler
+	if pushTokens != nil {
+		push = guidstore.NewPushHandler(guidStore, pushTokens, logger)
+		if sim != nil {
+			if err := sim.startSessionOwner(push, logger); err != nil {
+				level.Error(logger).Log("msg", "cannot start the simulated session owner", "err", err)
+				return 1
+			}
+		}
+	}
+	mux := newMux(exporter, reloader, handlerOptions, *metricsPath, push)
 
 	server := &http.Server{
 		Handler:           mux,
@@ -127,12 +152,15 @@ func reloadOnHangup(reloader *config.Reloader) {
 }
 
 // newMux routes every endpoint, the landing page included; the page links
-// only to what is routed here.
-func newMux(exporter *collector.Exporter, reloader *config.Reloader, opts collector.HandlerOptions, metricsPath string) *http.ServeMux {
+// only to what is routed here. push is the Guid push API, nil when it is off.
+func newMux(exporter *collector.Exporter, reloader *config.Reloader, opts collector.HandlerOptions, metricsPath string, push http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, exporter.MetricsHandler(opts))
 	mux.Handle("/probe", exporter.ProbeHandler(opts))
 	mux.Handle("/-/reload", reloader.Handler())
+	if push != nil {
+		mux.Handle(guidstore.PushPath, push)
+	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
 	if metricsPath != "/" {
 		mux.Handle("/", &landing.Page{
@@ -140,7 +168,7 @@ func newMux(exporter *collector.Exporter, reloader *config.Reloader, opts collec
 			MetricsPath: metricsPath,
 			Gateways:    exporter.Status,
 			LoadedAt:    reloader.LoadedAt,
-			// GUIDPush is set here once Guid push can be enabled.
+			GUIDPush:    push != nil,
 		})
 	}
 	return mux

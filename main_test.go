@@ -433,20 +433,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	dir := t.TempDir()
 	configFile := filepath.Join(dir, "agents.yml")
 	writeFile(t, configFile, agentsYAML(t, dir, sim, "1001", "1002", "1003"))
-	certPEM, keyPEM := serverCertificate(t)
-	writeFile(t, filepath.Join(dir, "web.pem"), string(certPEM))
-	writeFile(t, filepath.Join(dir, "web-key.pem"), string(keyPEM))
-	hash, err := bcrypt.GenerateFromPassword([]byte(webPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	webConfig := filepath.Join(dir, "web.yml")
-	writeFile(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n",
-		filepath.Join(dir, "web.pem"), filepath.Join(dir, "web-key.pem"), hash))
-
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	webConfig, client := tlsWebConfig(t, dir)
 	p := startExporter(t, client, "https", "--config.file="+configFile, "--web.config.file="+webConfig)
 
 	request := func(user, password string) (int, string) {
@@ -490,6 +477,27 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		t.Errorf("landing page over TLS: %d", status)
 	}
 	assertNoSecrets(t, p.output.String()+p.emitted.String(), append(guids(sim), gatewayPassword, webPassword)...)
+}
+
+// tlsWebConfig writes a --web.config.file with TLS and basic auth (user
+// prometheus, webPassword) and returns it with a client trusting it.
+func tlsWebConfig(t *testing.T, dir string) (string, *http.Client) {
+	t.Helper()
+	certPEM, keyPEM := serverCertificate(t)
+	writeFile(t, filepath.Join(dir, "web.pem"), string(certPEM))
+	writeFile(t, filepath.Join(dir, "web-key.pem"), string(keyPEM))
+	hash, err := bcrypt.GenerateFromPassword([]byte(webPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web.yml")
+	writeFile(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n",
+		filepath.Join(dir, "web.pem"), filepath.Join(dir, "web-key.pem"), hash))
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	return webConfig, client
 }
 
 // serverCertificate makes a self-signed certificate for 127.0.0.1.

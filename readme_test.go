@@ -65,7 +65,13 @@ func scrapeSimulatedFamilies(t *testing.T) map[string]bool {
 
 	registry := ownRegistry()
 	exporter := collector.New(collector.Options{Now: clock.Now})
-	load := func() (*config.Config, error) { return config.Load(sim.ConfigYAML(true), "simulated gateway") }
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(sim.ConfigYAML(true), "simulated gateway")
+		if err == nil {
+			cfg.Gateways[0].GUIDTTL = model.Duration(time.Hour) // so that its gauge is exported too
+		}
+		return cfg, err
+	}
 	if err := config.NewReloader(load, exporter.ApplyConfig, log.NewNopLogger(), registry).Reload(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -9,58 +8,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
-	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
-
-// guidSource yields an agent's Guid. A guid_file is re-read only when its
-// size or modification time changes (or changed moments ago), so rotation
-// needs no restart and a large fleet costs one stat per agent per scrape.
-type guidSource struct {
-	inline string
-	path   string
-
-	mu      sync.Mutex
-	cached  string
-	modTime time.Time
-	size    int64
-	// racy is set when the file was read within racyWindow of its last
-	// change: a same-size rewrite in the same timestamp tick would leave
-	// size and mtime unchanged, so the file is read again until that is
-	// ruled out.
-	racy bool
-}
-
-// racyWindow covers the coarsest common file timestamp granularity (2 s).
-const racyWindow = 2 * time.Second
-
-func newGUIDSource(agent *config.Agent) *guidSource {
-	return &guidSource{inline: string(agent.GUID), path: agent.GUIDFile}
-}
-
-// get returns the current Guid. When a rotated file cannot be read the
-// previous Guid is kept: the gateway is the judge of whether it still works.
-func (g *guidSource) get(logger log.Logger) string {
-	if g.path == "" {
-		return g.inline
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	info, err := os.Stat(g.path)
-	if err == nil && !g.racy && info.ModTime().Equal(g.modTime) && info.Size() == g.size && g.cached != "" {
-		return g.cached
-	}
-	if err == nil {
-		var guid string
-		if guid, err = config.ReadGUIDFile(g.path); err == nil {
-			g.cached, g.modTime, g.size = guid, info.ModTime(), info.Size()
-			g.racy = time.Since(info.ModTime()) < racyWindow
-			return guid
-		}
-	}
-	level.Warn(logger).Log("msg", "cannot read guid_file, keeping the previous Guid", "file", g.path, "err", err)
-	return g.cached
-}
 
 // observation is one query's outcome.
 type observation struct {
@@ -92,6 +41,8 @@ func (o *observation) state() string {
 		return stateTalking
 	case o.err == nil:
 		return stateRinging
+	case o.err.Reason == reasonNoGUID:
+		return stateNoGUID
 	case o.err.Reason == gateway.ReasonRetcode && gateway.SignedOut(o.err.Retcode):
 		return stateSignedOut
 	default:

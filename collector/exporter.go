@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentgateway/agentgateway_exporter/config"
 	"github.com/agentgateway/agentgateway_exporter/gateway"
+	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
 
 // Options are the exporter-wide settings that do not come from agents.yml.
@@ -26,13 +27,17 @@ type Options struct {
 	NativeHistograms bool
 	// Now is the clock for the running phase of calls; tests replace it.
 	Now func() time.Time
+	// GUIDs receives Guids from outside (the push API) and is the clock of
+	// Guid ages and guid_ttl; nil = a store of its own on Now.
+	GUIDs *guids.Store
 }
 
 // Exporter holds the configured gateways and everything remembered about
 // their agents. One Exporter serves every scrape; configuration can be
 // swapped while scrapes run.
 type Exporter struct {
-	opts Options
+	opts  Options
+	guids *guids.Store
 
 	mu       sync.RWMutex
 	gateways []*gatewayTarget
@@ -47,7 +52,11 @@ func New(opts Options) *Exporter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Exporter{opts: opts}
+	store := opts.GUIDs
+	if store == nil {
+		store = guids.NewStore(opts.Now)
+	}
+	return &Exporter{opts: opts, guids: store}
 }
 
 type gatewayTarget struct {
@@ -62,12 +71,23 @@ type gatewayTarget struct {
 	histograms *histogramSets
 	folds      *labelFolds
 	agents     []*agentTarget
+	byID       map[string]*agentTarget
+	dir        *guidDir // nil without guid_dir
+	// guidChanges are what agents.yml changed about Guids (an inline Guid
+	// set, changed or removed; a guid_file or guid_dir dropped), made only
+	// once the configuration is applied: cells are shared with the
+	// running configuration.
+	guidChanges []func()
 }
 
 type agentTarget struct {
-	id    string
-	guid  *guidSource
-	state *agentState
+	id string
+	// cell holds the Guid the agent's queries carry, from whichever source
+	// supplied it last; inline is the agents.yml value last offered to it.
+	cell   *guids.Cell
+	inline string
+	file   *guidFile // nil without guid_file
+	state  *agentState
 }
 
 // ApplyConfig replaces the configuration. State of agents that stay (same
@@ -93,8 +113,20 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 		next = append(next, gw)
 	}
 
+	cells := make(map[string]map[string]*guids.Cell, len(next))
+	for _, gw := range next {
+		for _, change := range gw.guidChanges {
+			change()
+		}
+		gw.guidChanges = nil
+		cells[gw.name] = make(map[string]*guids.Cell, len(gw.agents))
+		for _, a := range gw.agents {
+			cells[gw.name][a.id] = a.cell
+		}
+	}
 	e.mu.Lock()
 	e.gateways = next
+	e.guids.Configure(cells)
 	e.mu.Unlock()
 
 	// Clients no longer used (gateways removed, or reached another way)
@@ -120,11 +152,11 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	if cfg.MaxRequestsPerSecond > 0 {
 		gw.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRequestsPerSecond), max(1, int(cfg.MaxRequestsPerSecond)))
 	}
-	keepState := map[string]*agentState{}
+	keep := map[string]*agentTarget{}
 	if previous != nil {
 		gw.histograms, gw.folds = previous.histograms, previous.folds
 		for _, a := range previous.agents {
-			keepState[a.id] = a.state
+			keep[a.id] = a
 		}
 		if sameConnection(previous.cfg, cfg) {
 			gw.httpClient, gw.client = previous.httpClient, previous.client
@@ -148,16 +180,72 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 		gw.httpClient = httpClient
 		gw.client = gateway.NewClient(cfg.BaseURL, httpClient)
 	}
+	gw.setGUIDDir(previous)
+	droppedDir := previous != nil && previous.dir != nil && gw.dir == nil
+	gw.byID = make(map[string]*agentTarget, len(cfg.Agents))
 	for _, agentCfg := range cfg.Agents {
-		state := keepState[agentCfg.ID]
-		if state == nil {
-			state = newAgentState()
+		a, change := e.newAgentTarget(agentCfg, keep[agentCfg.ID], droppedDir)
+		if change != nil {
+			gw.guidChanges = append(gw.guidChanges, change)
 		}
-		gw.agents = append(gw.agents, &agentTarget{id: agentCfg.ID, guid: newGUIDSource(agentCfg), state: state})
+		gw.agents = append(gw.agents, a)
+		gw.byID[a.id] = a
 	}
 	// In the order of the exposition formats, so a scrape need not sort.
 	slices.SortFunc(gw.agents, func(a, b *agentTarget) int { return strings.Compare(a.id, b.id) })
 	return gw, nil
+}
+
+// newAgentTarget carries over what is known of an agent that stays: its
+// state, its Guid, and its guid_file's last reading if the path is the
+// same. It returns what the configuration changes about the agent's Guid,
+// to be done when the configuration is applied, or nil.
+func (e *Exporter) newAgentTarget(cfg *config.Agent, previous *agentTarget, droppedDir bool) (*agentTarget, func()) {
+	a := &agentTarget{id: cfg.ID, cell: &guids.Cell{}, state: newAgentState(), inline: string(cfg.GUID)}
+	var previousInline string
+	hadFile := false
+	if previous != nil {
+		a.cell, a.state, previousInline = previous.cell, previous.state, previous.inline
+		hadFile = previous.file != nil
+		if hadFile && previous.file.path == cfg.GUIDFile {
+			a.file = previous.file
+		}
+	}
+	if cfg.GUIDFile != "" && a.file == nil {
+		a.file = &guidFile{path: cfg.GUIDFile}
+	}
+	withdrawFile := cfg.GUIDFile == "" && hadFile
+	if a.inline == previousInline && !withdrawFile && !droppedDir {
+		return a, nil
+	}
+	return a, func() {
+		// A changed inline Guid is newly supplied; one removed from
+		// agents.yml is no longer sent, nor one from a dropped file.
+		switch a.inline {
+		case previousInline:
+		case "":
+			a.cell.Withdraw(guids.SourceInline)
+		default:
+			a.cell.Offer(a.inline, guids.SourceInline, e.guids.Now())
+		}
+		if withdrawFile {
+			a.cell.Withdraw(guids.SourceFile)
+		}
+		if droppedDir {
+			a.cell.Withdraw(guids.SourceDir)
+		}
+	}
+}
+
+// setGUIDDir keeps the previous guid_dir's readings when the path stays.
+func (gw *gatewayTarget) setGUIDDir(previous *gatewayTarget) {
+	switch {
+	case gw.cfg.GUIDDir == "":
+	case previous != nil && previous.dir != nil && previous.dir.path == gw.cfg.GUIDDir:
+		gw.dir = previous.dir
+	default:
+		gw.dir = newGUIDDir(gw.cfg.GUIDDir)
+	}
 }
 
 // release closes a client built for a configuration that was not applied.

@@ -29,6 +29,8 @@ type fakeGateway struct {
 	status   map[string]int
 	delays   map[string]time.Duration
 	guids    map[string]string
+	setGUID  map[string]string // a Set-GUID header value to answer with, by agent
+	perAgent map[string]int    // requests by agent
 	inFlight atomic.Int64
 	maxSeen  atomic.Int64
 	requests atomic.Int64
@@ -37,7 +39,8 @@ type fakeGateway struct {
 
 func newFakeGateway(t *testing.T) *fakeGateway {
 	t.Helper()
-	f := &fakeGateway{bodies: map[string]string{}, status: map[string]int{}, delays: map[string]time.Duration{}, guids: map[string]string{}}
+	f := &fakeGateway{bodies: map[string]string{}, status: map[string]int{}, delays: map[string]time.Duration{}, guids: map[string]string{},
+		setGUID: map[string]string{}, perAgent: map[string]int{}}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.server.Close)
 	return f
@@ -57,6 +60,10 @@ func (f *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	body, status, delay := f.bodies[agentID], f.status[agentID], f.delays[agentID]
 	f.guids[agentID] = r.Header.Get("Guid")
+	f.perAgent[agentID]++
+	if value := f.setGUID[agentID]; value != "" {
+		w.Header().Set("Set-GUID", value)
+	}
 	f.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -87,6 +94,18 @@ func (f *fakeGateway) setDelay(agentID string, delay time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delays[agentID] = delay
+}
+
+func (f *fakeGateway) requestsFor(agentID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.perAgent[agentID]
+}
+
+func (f *fakeGateway) answerSetGUID(agentID, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setGUID[agentID] = value
 }
 
 func (f *fakeGateway) guidSeen(agentID string) string {
@@ -141,14 +160,8 @@ func scrapeCollector(t *testing.T, e *Exporter, timeout time.Duration) prometheu
 // scrapeText performs one scrape and returns it in the text format.
 func scrapeText(t *testing.T, e *Exporter) string {
 	t.Helper()
-	registry := prometheus.NewPedanticRegistry()
-	registry.MustRegister(scrapeCollector(t, e, 5*time.Second))
-	families, err := registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
-	for _, mf := range families {
+	for _, mf := range gatherScrape(t, e) {
 		buf.WriteString(mf.String())
 		buf.WriteByte('\n')
 	}
@@ -159,13 +172,7 @@ func scrapeText(t *testing.T, e *Exporter) string {
 // metric, or -1 when the series is absent.
 func seriesValue(t *testing.T, e *Exporter, metric string, labels map[string]string) float64 {
 	t.Helper()
-	registry := prometheus.NewPedanticRegistry()
-	registry.MustRegister(scrapeCollector(t, e, 5*time.Second))
-	families, err := registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return seriesValueIn(families, metric, labels)
+	return seriesValueIn(gatherScrape(t, e), metric, labels)
 }
 
 // seriesValueIn returns the value of the first series of a metric with the
@@ -193,6 +200,18 @@ func seriesValueIn(families []*dto.MetricFamily, metric string, labels map[strin
 		}
 	}
 	return -1
+}
+
+// gatherScrape scrapes once through a pedantic registry.
+func gatherScrape(t *testing.T, e *Exporter) []*dto.MetricFamily {
+	t.Helper()
+	registry := prometheus.NewPedanticRegistry()
+	registry.MustRegister(scrapeCollector(t, e, 5*time.Second))
+	families, err := registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return families
 }
 
 var _ = testutil.CollectAndCount

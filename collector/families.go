@@ -120,6 +120,11 @@ var agentFamilies = sortedFamilies([]agentFamily{
 			out.add(1, l.callFeature, l.mediaType, l.skill, l.skillID)
 		}
 	}},
+	{guidAgeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
+		if v.hasGUID {
+			out.add(v.guidAge)
+		}
+	}},
 	{queryErrorsFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		v.state.errorSamples(out)
 	}},
@@ -149,6 +154,9 @@ type agentView struct {
 	gateway, id string
 	obs         *observation
 	state       *agentState
+	// guidAge is the age of the agent's Guid at the scrape, if it has one.
+	guidAge float64
+	hasGUID bool
 }
 
 // views returns every agent of the scrape; sorted by agent id and gateway,
@@ -162,7 +170,11 @@ func (r *scrapeResult) views(sorted bool) []agentView {
 	for i, gw := range r.gateways {
 		res := &r.results[i]
 		for j, a := range res.agents {
-			views = append(views, agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state})
+			view := agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state}
+			if at := res.guidTimes[j]; !at.IsZero() {
+				view.guidAge, view.hasGUID = max(0, r.guidNow.Sub(at).Seconds()), true
+			}
+			views = append(views, view)
 		}
 	}
 	if sorted && len(r.gateways) > 1 {

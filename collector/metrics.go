@@ -25,7 +25,7 @@ var (
 	queryDurationFamily = newFamily("agent_query_duration_seconds", prometheus.GaugeValue,
 		"Time this scrape's query for the agent took, including waiting for a free connection slot.", agentLabels)
 	queryErrorsFamily = newFamily("agent_query_errors_total", prometheus.CounterValue,
-		"Failed queries by reason (timeout, transport, http, decode, retcode) and gateway retcode.", agentLabels, "reason", "retcode")
+		"Failed queries by reason (timeout, transport, http, decode, retcode, no_guid) and gateway retcode.", agentLabels, "reason", "retcode")
 	queryFailedFamily = newFamily("agent_query_failed", prometheus.GaugeValue,
 		"1 while this scrape's query for the agent failed, labelled with why; absent when it succeeded.", agentLabels, "reason", "retcode")
 	agentStateFamily = newFamily("agent_state", prometheus.GaugeValue,
@@ -48,8 +48,15 @@ var (
 		"Ended calls by leave reason code, counted once per call; reason is \"unknown\" when the gateway gave none and \"unobserved\" when the call vanished without its end being seen.",
 		agentLabels, "reason", "reason_desc")
 
+	guidAgeFamily = newFamily("agent_guid_age_seconds", prometheus.GaugeValue,
+		"Seconds since the agent's Guid was last supplied or changed; absent while it has none.", agentLabels)
+
 	gatewayUpDesc = newDesc("gateway_up",
-		"1 if at least one query to the gateway this scrape got a decodable answer.", gatewayLabels)
+		"1 if at least one query to the gateway this scrape got a decodable answer, else 0; absent when no agent had a usable Guid, so nothing was asked.", gatewayLabels)
+	gatewayGUIDTTLDesc = newDesc("gateway_guid_ttl_seconds",
+		"The gateway's guid_ttl: a Guid older than this is not sent. Absent when no guid_ttl is set.", gatewayLabels)
+	guidUpdatesDesc = newDesc("guid_updates_total",
+		"Guids supplied for the gateway's agents, by source (push, file, dir, header) and result (accepted, rejected).", []string{"gateway", "source", "result"})
 	gatewayScrapeDurationDesc = newDesc("gateway_scrape_duration_seconds",
 		"Time this scrape spent querying all selected agents of the gateway.", gatewayLabels)
 	gatewayAgentsDesc = newDesc("gateway_agents",
@@ -70,9 +77,12 @@ const (
 	stateTalking   = "talking"
 	stateSignedOut = "signed_out"
 	stateError     = "error"
+	// stateNoGUID: not queried, for want of a usable Guid. Not signed_out:
+	// the agent may well be signed in while its Guid fails to arrive.
+	stateNoGUID = "no_guid"
 )
 
-var agentStates = []string{stateIdle, stateRinging, stateTalking, stateSignedOut, stateError}
+var agentStates = []string{stateIdle, stateRinging, stateTalking, stateSignedOut, stateError, stateNoGUID}
 
 // histogramBuckets put an edge on every common service-level threshold.
 var histogramBuckets = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway"
+	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
 
 // selection narrows a scrape to one gateway and, optionally, one shard of
@@ -83,8 +84,9 @@ type scrapeResult struct {
 	hasDeadline bool
 	gateways    []*gatewayTarget
 	results     []gatewayResult
-	// now is the clock for the running phase of calls.
-	now time.Time
+	// now is the clock for the running phase of calls; guidNow the one
+	// Guid ages are measured on.
+	now, guidNow time.Time
 }
 
 // run queries every selected agent of every selected gateway once, the
@@ -104,6 +106,7 @@ func (s *scrape) run() *scrapeResult {
 			"err", context.Cause(s.ctx))
 	}
 	r.now = s.exporter.opts.Now()
+	r.guidNow = s.exporter.guids.Now()
 	return r
 }
 
@@ -112,6 +115,12 @@ type gatewayResult struct {
 	observations []*observation
 	histograms   *callHistograms
 	duration     time.Duration
+	// guidTimes are when each agent's Guid was supplied, after its query;
+	// zero for none.
+	guidTimes []time.Time
+	// updates are the gateway's Guid update counts; nil for a shard other
+	// than the first, so that shards scraped separately do not repeat them.
+	updates []guids.UpdateCount
 }
 
 // scrape queries the selected agents with at most `concurrency` workers;
@@ -125,13 +134,20 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 		}
 	}
 	histograms := gw.histograms.forSelection(sel)
-	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents)), histograms: histograms}
+	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents)), histograms: histograms,
+		guidTimes: make([]time.Time, len(agents))}
+	if gw.dir != nil {
+		gw.dir.refresh(gw.guidReader(e), gw.byID)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(cap(gw.slots), len(agents)) {
 		wg.Go(func() {
 			for i := range next {
 				result.observations[i] = gw.observe(ctx, e, agents[i], histograms)
+				if _, at, ok := agents[i].cell.Get(); ok {
+					result.guidTimes[i] = at
+				}
 			}
 		})
 	}
@@ -142,6 +158,9 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	wg.Wait()
 	result.duration = time.Since(started)
 	e.status.record(gw.name, started, result.observations)
+	if sel.Shards <= 1 || sel.Shard == 0 {
+		result.updates = e.guids.Updates(gw.name)
+	}
 	return result
 }
 
@@ -149,10 +168,17 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 // with min_interval, one the gateway gave another scrape close in time (on
 // the exporter's clock). A scrape that waited for another's query which
 // then ended without an answer from the gateway asks the gateway itself.
+// An agent without a usable Guid is not queried.
 func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
+	guid, ok := gw.usableGUID(e, a)
+	if !ok {
+		obs := noGUID(time.Now())
+		a.state.record(obs, gw, histograms, a.id, e.logger())
+		return obs
+	}
 	minInterval := time.Duration(gw.cfg.MinInterval)
 	if minInterval <= 0 {
-		return gw.query(ctx, e, a, histograms)
+		return gw.query(ctx, e, a, guid, histograms)
 	}
 	started := time.Now()
 	for {
@@ -166,7 +192,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 			done := make(chan struct{})
 			a.state.inFlight = done
 			a.state.mu.Unlock()
-			obs := gw.query(ctx, e, a, histograms)
+			obs := gw.query(ctx, e, a, guid, histograms)
 			a.state.mu.Lock()
 			a.state.inFlight = nil
 			a.state.mu.Unlock()
@@ -191,7 +217,7 @@ func timedOut(sentAt time.Time, err error) *observation {
 }
 
 // query sends one request and records its outcome in the agent's state.
-func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms) *observation {
+func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget, guid string, histograms *callHistograms) *observation {
 	queued := time.Now()
 	select {
 	case gw.slots <- struct{}{}:
@@ -207,7 +233,8 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
 	defer cancel()
 	sentAt, askedAt := time.Now(), e.opts.Now()
-	answer, err := gw.client.QueryCallInfo(reqCtx, a.id, a.guid.get(e.logger()), gw.cfg.IncludesLastCall())
+	answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
+	gw.adoptHeaderGUID(e, a, guid, newGUID)
 	obs := &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
 	if err != nil {
 		var queryErr *gateway.QueryError
@@ -244,13 +271,15 @@ func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
 	}
 	for i, gw := range r.gateways {
 		res := &r.results[i]
-		up := 0.0
-		for _, obs := range res.observations {
-			if obs.err == nil || obs.err.Reason == gateway.ReasonRetcode {
-				up = 1
-			}
+		if up, asked := gatewayUp(res.observations); asked {
+			ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
 		}
-		ch <- prometheus.MustNewConstMetric(gatewayUpDesc, prometheus.GaugeValue, up, gw.name)
+		if ttl := time.Duration(gw.cfg.GUIDTTL); ttl > 0 {
+			ch <- prometheus.MustNewConstMetric(gatewayGUIDTTLDesc, prometheus.GaugeValue, ttl.Seconds(), gw.name)
+		}
+		for _, u := range res.updates {
+			ch <- prometheus.MustNewConstMetric(guidUpdatesDesc, prometheus.CounterValue, u.Count, gw.name, string(u.Source), u.Result)
+		}
 		ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, res.duration.Seconds(), gw.name)
 		ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(res.agents)), gw.name)
 		res.histograms.collect(ch)
@@ -258,6 +287,23 @@ func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(labelValuesFoldedDesc, prometheus.CounterValue, float64(fold.folded.Load()), gw.name, fold.label)
 		}
 	}
+}
+
+// gatewayUp is 1 when a query got a decodable answer. Agents without a
+// usable Guid were not queried and say nothing about the gateway: when no
+// agent was queried, asked is false and gateway_up is left out rather than
+// guessed.
+func gatewayUp(observations []*observation) (up float64, asked bool) {
+	for _, obs := range observations {
+		switch {
+		case obs.err != nil && obs.err.Reason == reasonNoGUID:
+		case obs.err == nil || obs.err.Reason == gateway.ReasonRetcode:
+			return 1, true
+		default:
+			asked = true
+		}
+	}
+	return 0, asked
 }
 
 // collectAgents emits the per-agent families as const metrics.

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
 
 // resultCollector emits one scrape result the registry way.
@@ -134,6 +136,17 @@ func TestTextMatchesRegistry(t *testing.T) {
 		check(fmt.Sprintf("shard %d of 3", shard), selection{Gateway: "main", Shard: shard, Shards: 3})
 	}
 	check("one gateway", selection{Gateway: "a-other"})
+	// Guids of different ages, one agent without a Guid in each gateway,
+	// and a gateway none of whose agents had a Guid (no gateway_up).
+	for _, gw := range e.gateways {
+		for i, a := range gw.agents {
+			a.cell.Withdraw(guids.SourceInline)
+			if i > 0 && gw.name == "main" {
+				a.cell.Offer(testGUID(a.id), guids.SourcePush, testNow.Add(-time.Duration(i)*1500*time.Millisecond))
+			}
+		}
+	}
+	check("Guid ages and no Guid", selection{})
 }
 
 // TestMetricsHandlerFormats checks the handler end to end: the text path
@@ -190,7 +203,7 @@ func TestMetricsHandlerFormats(t *testing.T) {
 		t.Errorf("Content-Encoding %q without Accept-Encoding", enc)
 	}
 	want := parse(text)
-	if want["agentgateway_agent_state"] != 15 || want["go_goroutines"] != 1 {
+	if want["agentgateway_agent_state"] != 3*len(agentStates) || want["go_goroutines"] != 1 {
 		t.Fatalf("unexpected series: %v", want)
 	}
 

@@ -52,6 +52,11 @@ type Gateway struct {
 	// MinInterval lets concurrent or closely repeated scrapes share one
 	// answer per agent; 0 = every scrape queries.
 	MinInterval model.Duration `yaml:"min_interval,omitempty"`
+	// GUIDDir holds one Guid file per agent, named by agent id, so a
+	// session owner can supply thousands of Guids without touching this file.
+	GUIDDir string `yaml:"guid_dir,omitempty"`
+	// GUIDTTL is how long a Guid is sent after it was last supplied; 0 = for ever.
+	GUIDTTL model.Duration `yaml:"guid_ttl,omitempty"`
 
 	// Queues turns on skill-queue statistics (see queues.go); nil = off.
 	Queues *Queues `yaml:"queues,omitempty"`
@@ -68,6 +73,8 @@ type Gateway struct {
 	line    int
 	index   int // position in the file, for a gateway without a name
 	keys    *keyLines
+	// guidPush: Guids may also arrive through the push API.
+	guidPush bool
 }
 
 // Agent is one agent whose calls are watched.
@@ -108,19 +115,19 @@ func (e *Error) Error() string {
 }
 
 // LoadFile reads and validates a configuration file.
-func LoadFile(path string) (*Config, error) {
+func LoadFile(path string, opts ...LoadOption) (*Config, error) {
 	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Load(content, path)
+	return Load(content, path, opts...)
 }
 
 // Load parses and validates content; name is the file name used in errors
 // and the directory against which relative paths are resolved. The file is
 // parsed once; every problem found is reported, each as an *Error, joined
 // in the order of their lines.
-func Load(content []byte, name string) (*Config, error) {
+func Load(content []byte, name string, opts ...LoadOption) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(content, &root); err != nil {
 		return nil, yamlError(name, err)
@@ -128,6 +135,7 @@ func Load(content []byte, name string) (*Config, error) {
 	d := &decoder{file: name}
 	cfg := &Config{}
 	d.decodeConfig(&root, cfg)
+	applyLoadOptions(cfg, opts)
 	cfg.validate(d, filepath.Dir(name))
 	if len(d.errs) > 0 {
 		// Decoding and validation find problems in two passes; the
@@ -239,6 +247,9 @@ func (gw *Gateway) validate(d *decoder, dir string) {
 	if gw.MinInterval < 0 {
 		fail("min_interval", "min_interval must not be negative")
 	}
+	if err := gw.validateGUIDSupply(dir); err != nil {
+		fail("guid_dir", "%v", err)
+	}
 	gw.checkClient(fail, dir)
 	gw.validateQueues(fail)
 	if len(gw.Agents) == 0 {
@@ -249,11 +260,12 @@ func (gw *Gateway) validate(d *decoder, dir string) {
 	}
 	agentIDs := map[string]int{}
 	for _, agent := range gw.Agents {
-		agent.validate(d, gw.title()+": ", dir, agentIDs)
+		agent.validate(d, gw.title()+": ", dir, agentIDs, gw.GUIDDir != "" || gw.guidPush)
 	}
 }
 
-func (a *Agent) validate(d *decoder, where, dir string, agentIDs map[string]int) {
+// guidElsewhere: the agent's Guid may come from guid_dir or the push API.
+func (a *Agent) validate(d *decoder, where, dir string, agentIDs map[string]int, guidElsewhere bool) {
 	fail := func(key, format string, args ...any) {
 		d.errorf(a.keys.at(key, a.line), where+a.title()+": "+format, args...)
 	}
@@ -274,8 +286,8 @@ func (a *Agent) validate(d *decoder, where, dir string, agentIDs map[string]int)
 	}
 	switch {
 	case !a.keys.ok("guid") || !a.keys.ok("guid_file"):
-	case a.GUID == "" && a.GUIDFile == "":
-		fail("", "needs guid or guid_file")
+	case a.GUID == "" && a.GUIDFile == "" && !guidElsewhere:
+		fail("", "needs guid or guid_file (or guid_dir on its gateway, or the push API)")
 	case a.GUID != "" && a.GUIDFile != "":
 		fail("guid_file", "give guid or guid_file, not both")
 	case a.GUIDFile != "":

@@ -83,7 +83,7 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate agent", replace(`id: "1002"`, `id: "1001"`),
 			`agents.yml:11: gateway "main": agent "1001": duplicate id (first defined at line 9)`},
 		{"no Guid source", replace(`        guid: "g"`, ``),
-			`agents.yml:16: gateway "backup": agent "101": needs guid or guid_file`},
+			`agents.yml:16: gateway "backup": agent "101": needs guid or guid_file (or guid_dir on its gateway, or the push API)`},
 		{"both Guid sources", replace(`        guid: "g"`, `        guid: "g"`+"\n        guid_file: x.guid"),
 			`agents.yml:18: gateway "backup": agent "101": give guid or guid_file, not both`},
 		{"unreadable guid_file", replace("testdata/1002.guid", "testdata/missing.guid"),
@@ -214,7 +214,7 @@ func TestLoadReportsEveryError(t *testing.T) {
 		`agents.yml:7: gateway "main": tls_config.ca_file: open testdata/missing-ca.pem: no such file or directory`,
 		`agents.yml:11: gateway "main": agent "99": id must be digits from 101 to 999999`,
 		`agents.yml:13: gateway "main": duplicate name (first defined at line 2)`,
-		`agents.yml:16: gateway "main": agent "1001": needs guid or guid_file`,
+		`agents.yml:16: gateway "main": agent "1001": needs guid or guid_file (or guid_dir on its gateway, or the push API)`,
 	}
 	problems := Problems(err)
 	var got []string

@@ -95,7 +95,8 @@ func (c *Client) AgentStatusURL(agentID string) string {
 // QueryAgentStatus asks the gateway for the agent's state. Errors as for
 // QueryCallInfo.
 func (c *Client) QueryAgentStatus(ctx context.Context, agentID, guid string) (*AgentStatusAnswer, error) {
-	return query(ctx, c, http.MethodGet, c.AgentStatusURL(agentID), guid, nil, DecodeAgentStatus)
+	answer, _, err := query(ctx, c, http.MethodGet, c.AgentStatusURL(agentID), guid, nil, DecodeAgentStatus)
+	return answer, err
 }
 
 // Bool is a boolean field as the gateway sends it: true/false, "true" /

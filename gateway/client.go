@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -100,7 +101,29 @@ func (c *Client) CallInfoURL(agentID string, includeLastCall bool) string {
 // non-nil error is always a *QueryError; for ReasonRetcode the Answer is
 // returned as well.
 func (c *Client) QueryCallInfo(ctx context.Context, agentID, guid string, includeLastCall bool) (*Answer, error) {
-	return query(ctx, c, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), guid, nil, DecodeAnswer)
+	answer, _, err := c.QueryCallInfoGUID(ctx, agentID, guid, includeLastCall)
+	return answer, err
+}
+
+// QueryCallInfoGUID is QueryCallInfo that also returns the Guid of a
+// Set-GUID answer header, "" when there is none. The documentation
+// promises that header only on event polls and heartbeats, but a gateway
+// that renews a Guid may send it on any answer.
+func (c *Client) QueryCallInfoGUID(ctx context.Context, agentID, guid string, includeLastCall bool) (answer *Answer, newGUID string, err error) {
+	answer, header, err := query(ctx, c, http.MethodGet, c.CallInfoURL(agentID, includeLastCall), guid, nil, DecodeAnswer)
+	return answer, SetGUID(header), err
+}
+
+// SetGUID extracts the Guid from a Set-GUID header such as
+// "JSESSIONID=<uuid>.AgentGateway0": the whole part after "JSESSIONID=",
+// suffix included, since the gateway expects it back as issued.
+func SetGUID(header http.Header) string {
+	value := strings.TrimSpace(header.Get("Set-GUID"))
+	value, _, _ = strings.Cut(value, ";")
+	if name, guid, found := strings.Cut(value, "="); found && strings.EqualFold(strings.TrimSpace(name), "JSESSIONID") {
+		value = guid
+	}
+	return strings.TrimSpace(value)
 }
 
 // retcoded is what query needs of a decoded answer of any interface.
@@ -114,8 +137,9 @@ func (a *Answer) envelope() (retcode, message string) { return a.Retcode, a.Mess
 // decode, which must copy whatever it keeps of the body. Every interface of
 // the gateway shares this, so all of them classify failures alike: a
 // non-nil error is always a *QueryError, and for ReasonRetcode the decoded
-// answer is returned as well.
-func query[A retcoded](ctx context.Context, c *Client, method, target, guid string, reqBody []byte, decode func([]byte) (A, error)) (A, error) {
+// answer is returned as well. The answer's headers come back whenever there
+// was an answer, for a Set-GUID in them.
+func query[A retcoded](ctx context.Context, c *Client, method, target, guid string, reqBody []byte, decode func([]byte) (A, error)) (A, http.Header, error) {
 	var none A
 	var body io.Reader = http.NoBody
 	if reqBody != nil {
@@ -123,14 +147,14 @@ func query[A retcoded](ctx context.Context, c *Client, method, target, guid stri
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return none, &QueryError{Reason: ReasonTransport, Err: err}
+		return none, nil, &QueryError{Reason: ReasonTransport, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("Guid", guid)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return none, classifyTransport(ctx, err)
+		return none, nil, classifyTransport(ctx, err)
 	}
 	defer resp.Body.Close()
 
@@ -142,11 +166,11 @@ func query[A retcoded](ctx context.Context, c *Client, method, target, guid stri
 		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBodyBytes+1)); err != nil {
-		return none, classifyTransport(ctx, err)
+		return none, resp.Header, classifyTransport(ctx, err)
 	}
 	raw := buf.Bytes()
 	if int64(len(raw)) > c.maxBodyBytes {
-		return none, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
+		return none, resp.Header, &QueryError{Reason: ReasonDecode, Err: fmt.Errorf("answer larger than %d bytes", c.maxBodyBytes)}
 	}
 	// Drain what little may remain so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
@@ -155,19 +179,19 @@ func query[A retcoded](ctx context.Context, c *Client, method, target, guid stri
 	statusOK := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if decodeErr != nil {
 		if !statusOK {
-			return none, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
+			return none, resp.Header, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d", resp.StatusCode)}
 		}
-		return none, &QueryError{Reason: ReasonDecode, Err: decodeErr}
+		return none, resp.Header, &QueryError{Reason: ReasonDecode, Err: decodeErr}
 	}
 	if retcode, message := answer.envelope(); retcode != RetcodeSuccess {
 		// The gateway sends its error bodies with any status; its retcode is
 		// the more precise diagnosis.
-		return answer, &QueryError{Reason: ReasonRetcode, Retcode: retcode, Message: message}
+		return answer, resp.Header, &QueryError{Reason: ReasonRetcode, Retcode: retcode, Message: message}
 	}
 	if !statusOK {
-		return none, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
+		return none, resp.Header, &QueryError{Reason: ReasonHTTP, Err: fmt.Errorf("HTTP status %d with a success envelope", resp.StatusCode)}
 	}
-	return answer, nil
+	return answer, resp.Header, nil
 }
 
 func classifyTransport(ctx context.Context, err error) *QueryError {

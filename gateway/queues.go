@@ -142,7 +142,8 @@ func (c *Client) QueryACDStat(ctx context.Context, agentID, guid string, skills 
 	if len(skills) == 0 || len(skills) > MaxSkillsPerQuery {
 		return nil, ErrSkillCount
 	}
-	return query(ctx, c, http.MethodPost, c.ACDStatURL(agentID), guid, skillsBody(skills), DecodeACDStat)
+	answer, _, err := query(ctx, c, http.MethodPost, c.ACDStatURL(agentID), guid, skillsBody(skills), DecodeACDStat)
+	return answer, err
 }
 
 // skillsBody renders {"skills":[ids…]}. The ids are sent as JSON numbers,
@@ -161,7 +162,8 @@ func skillsBody(skills []int64) []byte {
 // QueryVDNSkills asks the gateway for the skill queues of the VDN of
 // agentID. Errors as for QueryCallInfo.
 func (c *Client) QueryVDNSkills(ctx context.Context, agentID, guid string) (*VDNSkillsAnswer, error) {
-	return query(ctx, c, http.MethodGet, c.VDNSkillsURL(agentID), guid, nil, DecodeVDNSkills)
+	answer, _, err := query(ctx, c, http.MethodGet, c.VDNSkillsURL(agentID), guid, nil, DecodeVDNSkills)
+	return answer, err
 }
 
 // SkillBatches splits skill ids into requests of at most MaxSkillsPerQuery.
