@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/loadtest --agents=1000 --latency=20ms --scrapes=20 --concurrency=64
 //	go run ./cmd/loadtest --agents=1000 --soak
+//	go run ./cmd/loadtest --agents=1000 --tls
 //
 // The simulator runs inside this process on 127.0.0.1. The exporter is the
 // real binary, built from this module and run as a child process, so the
@@ -44,6 +45,7 @@ type options struct {
 	latency                      time.Duration
 	soak                         bool
 	gzip                         bool
+	tls                          bool
 	exporterBin                  string
 	maxDuration                  time.Duration
 	keep                         bool
@@ -82,6 +84,7 @@ func run(args []string) int {
 	fs.IntVar(&o.concurrency, "concurrency", 64, "the gateway's concurrency setting, and the bare client's")
 	fs.BoolVar(&o.soak, "soak", false, "many scrapes at low latency with fast call churn, no bare client; checks that memory stays flat")
 	fs.BoolVar(&o.gzip, "gzip", true, "ask for a gzip-compressed answer, as Prometheus does")
+	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, exporter log)")
@@ -151,7 +154,10 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 
 	mode := ""
 	if o.soak {
-		mode = ", soak"
+		mode += ", soak"
+	}
+	if o.tls {
+		mode += ", TLS"
 	}
 	fmt.Printf("loadtest: %d agents, %s latency, concurrency %d, %d scrapes%s (%s, %s/%s, %d CPUs)\n",
 		o.agents, o.latency, o.concurrency, o.scrapes, mode, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
@@ -162,11 +168,20 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 		simOpts.IdleMean, simOpts.QueueMean, simOpts.RingMean = 2*time.Second, 500*time.Millisecond, 500*time.Millisecond
 		simOpts.TalkMean, simOpts.WrapUpMean = 2*time.Second, 300*time.Millisecond
 	}
-	sim, err := simulator.Start("127.0.0.1:0", simOpts)
+	start := simulator.Start
+	if o.tls {
+		start = simulator.StartTLS
+	}
+	sim, err := start("127.0.0.1:0", simOpts)
 	if err != nil {
 		return false, err
 	}
 	defer sim.Close()
+	if o.tls {
+		if err := os.WriteFile(filepath.Join(dir, caFile), sim.CACertPEM(), 0o600); err != nil {
+			return false, err
+		}
+	}
 	configFile := filepath.Join(dir, "agents.yml")
 	if err := os.WriteFile(configFile, agentsYAML(sim, o), 0o600); err != nil {
 		return false, err
@@ -226,12 +241,20 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 	return report(o, bareRes, exRes), nil
 }
 
+// caFile holds the simulator's certificate with --tls, next to agents.yml.
+const caFile = "simulator-ca.pem"
+
 // agentsYAML is the exporter's configuration: one gateway, every simulated
-// agent with its Guid.
+// agent with its Guid, and with --tls the simulator's certificate as the
+// gateway's CA.
 func agentsYAML(sim *simulator.Server, o options) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "gateways:\n  - name: main\n    url: %s\n    timeout: 5s\n    concurrency: %d\n    include_last_call: true\n    agents:\n",
+	fmt.Fprintf(&b, "gateways:\n  - name: main\n    url: %s\n    timeout: 5s\n    concurrency: %d\n    include_last_call: true\n",
 		sim.URL(), o.concurrency)
+	if o.tls {
+		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", caFile)
+	}
+	b.WriteString("    agents:\n")
 	for _, id := range sim.AgentIDs() {
 		fmt.Fprintf(&b, "      - id: %q\n        guid: %q\n", id, sim.Guid(id))
 	}
@@ -251,6 +274,9 @@ func buildExporter(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "agentgateway_exporter")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".") //nolint:gosec // a temporary path of our own
 	cmd.Dir = root
+	// As the container image is built: without cgo, so no C library is
+	// loaded into the process whose memory is measured.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
