@@ -130,8 +130,11 @@ type agentState struct {
 	inFlight chan struct{}
 }
 
+// newAgentState returns an empty state. Its counter maps are made on first
+// use: most agents never fail, and at ten thousand agents empty maps cost
+// a megabyte.
 func newAgentState() *agentState {
-	return &agentState{errorCounts: map[errorKey]float64{}, leaveCounts: map[leaveKey]float64{}}
+	return &agentState{}
 }
 
 // record applies a new observation: counters, ended calls and the health
@@ -143,9 +146,15 @@ func (s *agentState) record(obs *observation, histograms *callHistograms, gatewa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if obs.err != nil {
+		if s.errorCounts == nil {
+			s.errorCounts = map[errorKey]float64{}
+		}
 		s.errorCounts[errorKey{obs.err.Reason, obs.err.Retcode}]++
 	} else {
 		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
+			if s.leaveCounts == nil {
+				s.leaveCounts = map[leaveKey]float64{}
+			}
 			s.leaveCounts[leaveKey{ended.reason, ended.description}]++
 			if ended.call != nil {
 				histograms.observe(ended.call)
