@@ -107,7 +107,7 @@ type leaveKey struct{ reason, description string }
 var presetLeaveReasons = func() []leaveKey {
 	var keys []leaveKey
 	for _, code := range []int64{15, 16, 17, 26, 50, 88, 89} {
-		reason, description := gateway.LeaveReason(gateway.Number{Value: code, Valid: true})
+		reason, description := gateway.LeaveReason(gateway.NumberOf(code))
 		keys = append(keys, leaveKey{reason, description})
 	}
 	return append(keys,
@@ -230,8 +230,8 @@ func (h *callHistograms) observe(call *gateway.CallInfo) {
 
 // numberLabel renders a code for a label; "" when the gateway gave none.
 func numberLabel(n gateway.Number) string {
-	if !n.Valid {
+	if !n.Valid() {
 		return ""
 	}
-	return strconv.FormatInt(n.Value, 10)
+	return strconv.FormatInt(n.Value(), 10)
 }
