@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -46,6 +47,7 @@ type options struct {
 	soak                         bool
 	gzip                         bool
 	tls                          bool
+	memoryLimit                  string
 	exporterBin                  string
 	maxDuration                  time.Duration
 	keep                         bool
@@ -85,6 +87,7 @@ func run(args []string) int {
 	fs.BoolVar(&o.soak, "soak", false, "many scrapes at low latency with fast call churn, no bare client; checks that memory stays flat")
 	fs.BoolVar(&o.gzip, "gzip", true, "ask for a gzip-compressed answer, as Prometheus does")
 	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "auto", "GOMEMLIMIT for the exporter: auto (12 MiB + 1 KiB per agent, as the README recommends), off, or a size such as 24MiB")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, exporter log)")
@@ -106,6 +109,10 @@ func run(args []string) int {
 		o.concurrency < 1 || o.concurrency > maxConcurrency || o.latency < 0 || o.latency > 10*time.Second {
 		fmt.Fprintf(os.Stderr, "loadtest: need 1 ≤ agents ≤ %d, 1 ≤ scrapes ≤ %d, 1 ≤ concurrency ≤ %d, 0 ≤ latency ≤ 10s\n",
 			maxAgents, maxScrapes, maxConcurrency)
+		return 2
+	}
+	if o.memoryLimit = exporterMemoryLimit(o.memoryLimit, o.agents); o.memoryLimit == "?" {
+		fmt.Fprintln(os.Stderr, "loadtest: --memory-limit is auto, off or a size such as 24MiB")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.maxDuration)
@@ -133,6 +140,26 @@ func run(args []string) int {
 	}
 	return 0
 }
+
+// exporterMemoryLimit turns --memory-limit into the exporter's GOMEMLIMIT:
+// "" for none, "?" when it is not understood. The automatic limit is the
+// README's advice: the memory the exporter holds grows by under 1 KiB per
+// agent, and a soft limit that leaves room for a scrape's garbage above it
+// keeps the garbage collector from letting the heap double first.
+func exporterMemoryLimit(flag string, agents int) string {
+	switch {
+	case flag == "off":
+		return ""
+	case flag == "auto":
+		return fmt.Sprintf("%dMiB", 12+(agents+1023)/1024)
+	case memoryLimitSyntax.MatchString(flag):
+		return flag
+	default:
+		return "?"
+	}
+}
+
+var memoryLimitSyntax = regexp.MustCompile(`^[1-9][0-9]*(B|KiB|MiB|GiB)?$`)
 
 // expectedRound is the time one pass over every agent needs when only the
 // concurrency limit and the gateway's latency count.
@@ -187,6 +214,9 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	fmt.Printf("simulator: %s, in this process\n", sim.URL())
+	if o.memoryLimit != "" {
+		fmt.Printf("exporter: run with GOMEMLIMIT=%s (--memory-limit)\n", o.memoryLimit)
+	}
 
 	bin := o.exporterBin
 	if bin == "" {

@@ -89,8 +89,35 @@ func TestLoadTestRuns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	o := options{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true}
-	if _, err := loadTest(ctx, o); err != nil {
-		t.Fatal(err)
+	for _, o := range []options{
+		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true},
+		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true, tls: true, memoryLimit: "13MiB"},
+	} {
+		if _, err := loadTest(ctx, o); err != nil {
+			t.Fatalf("TLS %v: %v", o.tls, err)
+		}
+	}
+}
+
+func TestExporterMemoryLimit(t *testing.T) {
+	for _, tt := range []struct {
+		flag   string
+		agents int
+		want   string
+	}{
+		{"auto", 10_000, "22MiB"},
+		{"auto", 1000, "13MiB"},
+		{"auto", 1, "13MiB"},
+		{"off", 10_000, ""},
+		{"24MiB", 10_000, "24MiB"},
+		{"25165824", 10, "25165824"},
+		{"24 MiB", 10, "?"},
+		{"0", 10, "?"},
+		{"-1", 10, "?"},
+		{"24MB", 10, "?"},
+	} {
+		if got := exporterMemoryLimit(tt.flag, tt.agents); got != tt.want {
+			t.Errorf("--memory-limit=%s with %d agents: %q, want %q", tt.flag, tt.agents, got, tt.want)
+		}
 	}
 }
