@@ -48,6 +48,7 @@ type options struct {
 	gzip                         bool
 	tls                          bool
 	memoryLimit                  string
+	gogc                         int
 	exporterBin                  string
 	maxDuration                  time.Duration
 	keep                         bool
@@ -87,7 +88,8 @@ func run(args []string) int {
 	fs.BoolVar(&o.soak, "soak", false, "many scrapes at low latency with fast call churn, no bare client; checks that memory stays flat")
 	fs.BoolVar(&o.gzip, "gzip", true, "ask for a gzip-compressed answer, as Prometheus does")
 	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
-	fs.StringVar(&o.memoryLimit, "memory-limit", "auto", "GOMEMLIMIT for the exporter: auto (12 MiB + 1 KiB per agent, as the README recommends), off, or a size such as 24MiB")
+	fs.IntVar(&o.gogc, "gogc", 30, "GOGC for the exporter, as the README recommends for large fleets; 0 leaves Go's default (100)")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "off", "GOMEMLIMIT for the exporter: off, or a size such as 24MiB")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, exporter log)")
@@ -111,8 +113,8 @@ func run(args []string) int {
 			maxAgents, maxScrapes, maxConcurrency)
 		return 2
 	}
-	if o.memoryLimit = exporterMemoryLimit(o.memoryLimit, o.agents); o.memoryLimit == "?" {
-		fmt.Fprintln(os.Stderr, "loadtest: --memory-limit is auto, off or a size such as 24MiB")
+	if o.memoryLimit = exporterMemoryLimit(o.memoryLimit); o.memoryLimit == "?" || o.gogc < 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: --memory-limit is off or a size such as 24MiB; --gogc is 0 or more")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.maxDuration)
@@ -142,21 +144,28 @@ func run(args []string) int {
 }
 
 // exporterMemoryLimit turns --memory-limit into the exporter's GOMEMLIMIT:
-// "" for none, "?" when it is not understood. The automatic limit is the
-// README's advice: the memory the exporter holds grows by under 1 KiB per
-// agent, and a soft limit that leaves room for a scrape's garbage above it
-// keeps the garbage collector from letting the heap double first.
-func exporterMemoryLimit(flag string, agents int) string {
+// "" for none, "?" when it is not understood.
+func exporterMemoryLimit(flag string) string {
 	switch {
 	case flag == "off":
 		return ""
-	case flag == "auto":
-		return fmt.Sprintf("%dMiB", 12+(agents+1023)/1024)
 	case memoryLimitSyntax.MatchString(flag):
 		return flag
 	default:
 		return "?"
 	}
+}
+
+// exporterEnv is what the exporter's environment adds to this process's.
+func exporterEnv(o options) []string {
+	var env []string
+	if o.gogc > 0 {
+		env = append(env, fmt.Sprintf("GOGC=%d", o.gogc))
+	}
+	if o.memoryLimit != "" {
+		env = append(env, "GOMEMLIMIT="+o.memoryLimit)
+	}
+	return env
 }
 
 var memoryLimitSyntax = regexp.MustCompile(`^[1-9][0-9]*(B|KiB|MiB|GiB)?$`)
@@ -214,8 +223,8 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	fmt.Printf("simulator: %s, in this process\n", sim.URL())
-	if o.memoryLimit != "" {
-		fmt.Printf("exporter: run with GOMEMLIMIT=%s (--memory-limit)\n", o.memoryLimit)
+	if env := exporterEnv(o); len(env) > 0 {
+		fmt.Printf("exporter: run with %s\n", strings.Join(env, " "))
 	}
 
 	bin := o.exporterBin
