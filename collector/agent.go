@@ -120,8 +120,8 @@ var presetLeaveReasons = func() []leaveKey {
 type agentState struct {
 	mu          sync.Mutex
 	calls       callTracker
-	errorCounts map[errorKey]float64
-	leaveCounts map[leaveKey]float64
+	errorCounts counts[errorKey]
+	leaveCounts counts[leaveKey]
 	// health is the last reported status, so a failing agent is logged once
 	// per change, not once per scrape.
 	health string
@@ -130,11 +130,37 @@ type agentState struct {
 	inFlight chan struct{}
 }
 
-// newAgentState returns an empty state. Its counter maps are made on first
-// use: most agents never fail, and at ten thousand agents empty maps cost
-// a megabyte.
 func newAgentState() *agentState {
 	return &agentState{}
+}
+
+// counts are an agent's counters by label values. An agent sees a handful
+// of distinct leave reasons and errors, and a short list holds them in a
+// fraction of a map's memory: at ten thousand agents, megabytes.
+type counts[K comparable] []counted[K]
+
+type counted[K comparable] struct {
+	key   K
+	count float64
+}
+
+func (c *counts[K]) inc(key K) {
+	for i := range *c {
+		if (*c)[i].key == key {
+			(*c)[i].count++
+			return
+		}
+	}
+	*c = append(*c, counted[K]{key, 1})
+}
+
+func (c counts[K]) has(key K) bool {
+	for i := range c {
+		if c[i].key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // record applies a new observation: counters, ended calls and the health
@@ -146,16 +172,10 @@ func (s *agentState) record(obs *observation, histograms *callHistograms, gatewa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if obs.err != nil {
-		if s.errorCounts == nil {
-			s.errorCounts = map[errorKey]float64{}
-		}
-		s.errorCounts[errorKey{obs.err.Reason, obs.err.Retcode}]++
+		s.errorCounts.inc(errorKey{obs.err.Reason, obs.err.Retcode})
 	} else {
 		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
-			if s.leaveCounts == nil {
-				s.leaveCounts = map[leaveKey]float64{}
-			}
-			s.leaveCounts[leaveKey{ended.reason, ended.description}]++
+			s.leaveCounts.inc(leaveKey{ended.reason, ended.description})
 			if ended.call != nil {
 				histograms.observe(ended.call)
 			}
@@ -194,8 +214,8 @@ func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID stri
 func (s *agentState) errorSamples(out *sampleBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, count := range s.errorCounts {
-		out.add(count, string(key.reason), key.retcode)
+	for _, c := range s.errorCounts {
+		out.add(c.count, string(c.key.reason), c.key.retcode)
 	}
 }
 
@@ -204,11 +224,11 @@ func (s *agentState) errorSamples(out *sampleBuf) {
 func (s *agentState) leaveSamples(out *sampleBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, count := range s.leaveCounts {
-		out.add(count, key.reason, key.description)
+	for _, c := range s.leaveCounts {
+		out.add(c.count, c.key.reason, c.key.description)
 	}
 	for _, key := range presetLeaveReasons {
-		if _, counted := s.leaveCounts[key]; !counted {
+		if !s.leaveCounts.has(key) {
 			out.add(0, key.reason, key.description)
 		}
 	}
