@@ -145,22 +145,21 @@ type counted[K comparable] struct {
 }
 
 func (c *counts[K]) inc(key K) {
-	for i := range *c {
-		if (*c)[i].key == key {
-			(*c)[i].count++
-			return
-		}
+	if i := c.find(key); i >= 0 {
+		(*c)[i].count++
+		return
 	}
 	*c = append(*c, counted[K]{key, 1})
 }
 
-func (c counts[K]) has(key K) bool {
+// find returns the position of key, or -1.
+func (c counts[K]) find(key K) int {
 	for i := range c {
 		if c[i].key == key {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // record applies a new observation: counters, ended calls and the health
@@ -228,7 +227,7 @@ func (s *agentState) leaveSamples(out *sampleBuf) {
 		out.add(c.count, c.key.reason, c.key.description)
 	}
 	for _, key := range presetLeaveReasons {
-		if !s.leaveCounts.has(key) {
+		if s.leaveCounts.find(key) < 0 {
 			out.add(0, key.reason, key.description)
 		}
 	}
