@@ -65,7 +65,7 @@ type leaveKey struct{ reason, description string }
 var presetLeaveReasons = func() []leaveKey {
 	var keys []leaveKey
 	for _, code := range []int64{15, 16, 17, 26, 50, 88, 89} {
-		reason, description := gateway.LeaveReason(gateway.Number{Value: code, Valid: true})
+		reason, description := gateway.LeaveReason(gateway.NumberOf(code))
 		keys = append(keys, leaveKey{reason, description})
 	}
 	return append(keys,
@@ -78,8 +78,8 @@ var presetLeaveReasons = func() []leaveKey {
 type agentState struct {
 	mu          sync.Mutex
 	calls       callTracker
-	errorCounts map[errorKey]float64
-	leaveCounts map[leaveKey]float64
+	errorCounts counts[errorKey]
+	leaveCounts counts[leaveKey]
 	// health is the last reported status, so a failing agent is logged once
 	// per change, not once per scrape.
 	health string
@@ -89,7 +89,35 @@ type agentState struct {
 }
 
 func newAgentState() *agentState {
-	return &agentState{errorCounts: map[errorKey]float64{}, leaveCounts: map[leaveKey]float64{}}
+	return &agentState{}
+}
+
+// counts are an agent's counters by label values. An agent sees a handful
+// of distinct leave reasons and errors, and a short list holds them in a
+// fraction of a map's memory: at ten thousand agents, megabytes.
+type counts[K comparable] []counted[K]
+
+type counted[K comparable] struct {
+	key   K
+	count float64
+}
+
+func (c *counts[K]) inc(key K) {
+	if i := c.find(key); i >= 0 {
+		(*c)[i].count++
+		return
+	}
+	*c = append(*c, counted[K]{key, 1})
+}
+
+// find returns the position of key, or -1.
+func (c counts[K]) find(key K) int {
+	for i := range c {
+		if c[i].key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // record applies a new observation: counters, ended calls and the health
@@ -108,7 +136,7 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		if obs.err.Reason == gateway.ReasonRetcode {
 			obs.retcode = folds.retcode.value(obs.err.Retcode)
 		}
-		s.errorCounts[errorKey{obs.err.Reason, obs.retcode}]++
+		s.errorCounts.inc(errorKey{obs.err.Reason, obs.retcode})
 	} else {
 		if call := obs.answer.Call; call != nil {
 			obs.labels = folds.callLabels(call)
@@ -118,7 +146,7 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 			if key.reason == otherLabelValue {
 				key.description = otherLabelValue
 			}
-			s.leaveCounts[key]++
+			s.leaveCounts.inc(key)
 			if ended.call != nil {
 				histograms.observe(ended.call, folds.skill.lookup(string(ended.call.CallSkill)), folds.mediaType.lookup(numberLabel(ended.call.MediaType)))
 			}
@@ -163,8 +191,8 @@ func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID stri
 func (s *agentState) errorSamples(out *sampleBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, count := range s.errorCounts {
-		out.add(count, string(key.reason), key.retcode)
+	for _, c := range s.errorCounts {
+		out.add(c.count, string(c.key.reason), c.key.retcode)
 	}
 }
 
@@ -173,11 +201,11 @@ func (s *agentState) errorSamples(out *sampleBuf) {
 func (s *agentState) leaveSamples(out *sampleBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for key, count := range s.leaveCounts {
-		out.add(count, key.reason, key.description)
+	for _, c := range s.leaveCounts {
+		out.add(c.count, c.key.reason, c.key.description)
 	}
 	for _, key := range presetLeaveReasons {
-		if _, counted := s.leaveCounts[key]; !counted {
+		if s.leaveCounts.find(key) < 0 {
 			out.add(0, key.reason, key.description)
 		}
 	}
@@ -198,8 +226,8 @@ func (h *callHistograms) observe(call *gateway.CallInfo, skill, mediaType string
 
 // numberLabel renders a code for a label; "" when the gateway gave none.
 func numberLabel(n gateway.Number) string {
-	if !n.Valid {
+	if !n.Valid() {
 		return ""
 	}
-	return strconv.FormatInt(n.Value, 10)
+	return strconv.FormatInt(n.Value(), 10)
 }

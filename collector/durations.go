@@ -83,7 +83,7 @@ func fillMissing(ended *gateway.CallInfo, seen *gateway.CallInfo) {
 		return
 	}
 	fill := func(dst *gateway.Number, src gateway.Number) {
-		if _, ok := dst.Positive(); !ok && src.Valid {
+		if _, ok := dst.Positive(); !ok && src.Valid() {
 			*dst = src
 		}
 	}
@@ -97,7 +97,7 @@ func fillMissing(ended *gateway.CallInfo, seen *gateway.CallInfo) {
 	if ended.CallSkill == "" {
 		ended.CallSkill = seen.CallSkill
 	}
-	if !ended.MediaType.Valid {
+	if !ended.MediaType.Valid() {
 		ended.MediaType = seen.MediaType
 	}
 }

@@ -144,9 +144,13 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 }
 
 func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget) (*gatewayTarget, error) {
+	// The gateway's settings without its agent list, which the targets
+	// below replace: at ten thousand agents the list is most of a megabyte.
+	settings := *cfg
+	settings.Agents = nil
 	gw := &gatewayTarget{
 		name:  cfg.Name,
-		cfg:   cfg,
+		cfg:   &settings,
 		slots: make(chan struct{}, cfg.Concurrency),
 	}
 	if cfg.MaxRequestsPerSecond > 0 {

@@ -78,8 +78,8 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		}
 	}},
 	{logonFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if call := v.obs.call(); call != nil && call.LogonTimes.Valid {
-			out.add(float64(call.LogonTimes.Value))
+		if call := v.obs.call(); call != nil && call.LogonTimes.Valid() {
+			out.add(float64(call.LogonTimes.Value()))
 		}
 	}},
 	{callWaitFamily, func(v *agentView, now time.Time, out *sampleBuf) {
@@ -101,8 +101,8 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		}
 	}},
 	{callMediaTypeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		if call := v.obs.call(); call != nil && call.MediaType.Valid {
-			out.add(float64(call.MediaType.Value))
+		if call := v.obs.call(); call != nil && call.MediaType.Valid() {
+			out.add(float64(call.MediaType.Value()))
 		}
 	}},
 	{callStartFamily, func(v *agentView, _ time.Time, out *sampleBuf) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -172,15 +173,7 @@ func TestMetricsHandlerFormats(t *testing.T) {
 	}
 	parse := func(resp *http.Response) map[string]int {
 		t.Helper()
-		body := io.Reader(resp.Body)
-		if resp.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body = zr
-		}
-		decoder := expfmt.NewDecoder(body, expfmt.ResponseFormat(resp.Header))
+		decoder := expfmt.NewDecoder(decompressed(t, resp), expfmt.ResponseFormat(resp.Header))
 		series := map[string]int{}
 		for {
 			var family dto.MetricFamily
@@ -229,32 +222,69 @@ func TestMetricsHandlerFormats(t *testing.T) {
 	}
 }
 
-func TestNegotiateEncoding(t *testing.T) {
+// TestTextCompression checks that the text answer is compressed as the
+// client's Accept-Encoding asks, with gzip or zstd, and otherwise not.
+func TestTextCompression(t *testing.T) {
+	gw := newFakeGateway(t)
+	e := newTestExporter(t, gw.configYAML(2, "1001", "1002"), nil)
+	gw.set("1001", talkingA.body())
+	gw.set("1002", noCallBody)
+	handler := e.MetricsHandler(HandlerOptions{Gatherer: ownGatherer(), DefaultTimeout: 5 * time.Second})
 	for _, tt := range []struct {
-		header []string
-		want   string
+		header, want string
 	}{
-		{nil, "identity"},
-		{[]string{"gzip"}, "gzip"},
-		{[]string{"gzip, deflate, br"}, "gzip"},
-		{[]string{"br"}, "identity"},
-		{[]string{"gzip, identity"}, "identity"},
-		{[]string{"*"}, "identity"},
-		{[]string{"identity;q=0.5, gzip;q=0.8"}, "gzip"},
-		{[]string{"identity;q=0, gzip"}, "gzip"},
-		{[]string{"gzip;q=0"}, ""},
-		{[]string{"gzip;level=1"}, "identity"},
-		{[]string{"deflate;level=1, gzip"}, "identity"},
-		{[]string{"br", "gzip"}, "gzip"},
-		{[]string{"gzip ;q=1.000"}, "gzip"},
-		{[]string{" gzip"}, "identity"},
+		{"", ""},
+		{"gzip", "gzip"},
+		{"gzip, deflate, br", "gzip"},
+		{"zstd", "zstd"},
+		{"gzip, deflate, br, zstd", "zstd"},
+		{"zstd;q=0.5, gzip", "gzip"},
+		{"br", ""},
+		{"gzip;q=0", ""},
+		{"identity", ""},
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-		for _, h := range tt.header {
-			req.Header.Add("Accept-Encoding", h)
+		if tt.header != "" {
+			req.Header.Set("Accept-Encoding", tt.header)
 		}
-		if got := negotiateEncoding(req); got != tt.want {
-			t.Errorf("Accept-Encoding %q: %q, want %q", tt.header, got, tt.want)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		resp := rec.Result()
+		if got := resp.Header.Get("Content-Encoding"); got != tt.want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", tt.header, got, tt.want)
+			continue
 		}
+		text, err := io.ReadAll(decompressed(t, resp))
+		if err != nil {
+			t.Fatalf("Accept-Encoding %q: %v", tt.header, err)
+		}
+		if !bytes.Contains(text, []byte("\nagentgateway_agent_up{agent_id=\"1002\",gateway=\"main\"} 1\n")) {
+			t.Errorf("Accept-Encoding %q: answer lacks agent 1002 up:\n%s", tt.header, text)
+		}
+	}
+}
+
+// decompressed is the body of resp as its Content-Encoding says.
+func decompressed(t *testing.T, resp *http.Response) io.Reader {
+	t.Helper()
+	switch enc := resp.Header.Get("Content-Encoding"); enc {
+	case "":
+		return resp.Body
+	case "gzip":
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return zr
+	case "zstd":
+		zr, err := zstd.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(zr.Close)
+		return zr
+	default:
+		t.Fatalf("unexpected Content-Encoding %q", enc)
+		return nil
 	}
 }

@@ -54,10 +54,10 @@ type AgentStatus struct {
 // Name returns the state name of the code, and false for a code without
 // one (unknown, reserved, or a code not in the documented table).
 func (s AgentStatus) Name() (string, bool) {
-	if !s.State.Valid {
+	if !s.State.Valid() {
 		return "", false
 	}
-	name, ok := agentStateNames[s.State.Value]
+	name, ok := agentStateNames[s.State.Value()]
 	return name, ok
 }
 
@@ -76,7 +76,7 @@ func (a *AgentStatusAnswer) envelope() (retcode, message string) { return a.Retc
 // as a list but the example shows an object; both are accepted, and of a
 // list only the first object is read.
 func DecodeAgentStatus(body []byte) (*AgentStatusAnswer, error) {
-	list, err := decodeList(body, 1, func(s *AgentStatus) bool { return s.State.Valid })
+	list, err := decodeList(body, 1, func(s *AgentStatus) bool { return s.State.Valid() })
 	if err != nil {
 		return nil, err
 	}

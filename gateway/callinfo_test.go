@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func num(v int64) Number { return Number{Value: v, Valid: true} }
+func num(v int64) Number { return NumberOf(v) }
 
 func TestDecodeAnswer(t *testing.T) {
 	seed, err := os.ReadFile("testdata/seed-example.json")

@@ -1,7 +1,5 @@
 package gateway
 
-import "strconv"
-
 // RetcodeSuccess is the only retcode that means success.
 const RetcodeSuccess = "0"
 
@@ -98,12 +96,12 @@ const (
 // field. Codes missing from the table keep their number, so nothing the
 // gateway says is lost, with "unknown" as the description.
 func LeaveReason(code Number) (reason, description string) {
-	if !code.Valid {
+	if !code.Valid() {
 		return LeaveReasonUnknown, "unknown"
 	}
-	desc, ok := reasonDescriptions[code.Value]
+	desc, ok := reasonDescriptions[code.Value()]
 	if !ok {
 		desc = "unknown"
 	}
-	return strconv.FormatInt(code.Value, 10), desc
+	return code.String(), desc
 }

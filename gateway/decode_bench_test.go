@@ -1,4 +1,4 @@
-package gateway_test
+package gateway
 
 import (
 	"net/http"
@@ -7,32 +7,39 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
 
 // simulatedBodies returns what a simulated gateway answers for each of its
-// agents at one instant: a realistic mix of calls in every phase, previous
-// calls and the "no call" shapes.
-func simulatedBodies(b *testing.B, quirks simulator.Quirks) [][]byte {
-	b.Helper()
-	const agents, seed = 200, 7
+// agents, at `looks` instants 7 s apart, with and without the last call
+// (isNoContainLastCall true and false): a realistic mix of calls in every
+// phase, previous calls and the "no call" shapes.
+func simulatedBodies(tb testing.TB, quirks simulator.Quirks, agents, looks int) [][]byte {
+	tb.Helper()
+	const seed = 7
 	clock := simulator.NewManualClock(time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC))
 	sim := simulator.New(simulator.Options{Agents: agents, Seed: seed, Now: clock.Now, Quirks: quirks})
 	defer sim.Close()
-	bodies := make([][]byte, 0, agents)
-	for _, id := range sim.AgentIDs() {
-		req := httptest.NewRequest(http.MethodGet, "/agentgateway/resource/calldata/"+id+"/callinfo?isNoContainLastCall=true", nil)
-		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-		req.Header.Set("Guid", simulator.Guid(seed, id))
-		rec := httptest.NewRecorder()
-		sim.ServeHTTP(rec, req)
-		bodies = append(bodies, rec.Body.Bytes())
+	var bodies [][]byte
+	for range looks {
+		clock.Advance(7 * time.Second)
+		for _, id := range sim.AgentIDs() {
+			for _, includeLast := range []string{"true", "false"} {
+				req := httptest.NewRequest(http.MethodGet, "/agentgateway/resource/calldata/"+id+"/callinfo?isNoContainLastCall="+includeLast, nil)
+				req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+				req.Header.Set("Guid", simulator.Guid(seed, id))
+				rec := httptest.NewRecorder()
+				sim.ServeHTTP(rec, req)
+				bodies = append(bodies, rec.Body.Bytes())
+			}
+		}
 	}
 	return bodies
 }
 
-// BenchmarkDecodeAnswer measures decoding one queryCallInfo body.
+// BenchmarkDecodeAnswer measures decoding one queryCallInfo body as the
+// client does (fast path, general decoder as the fallback) and, for
+// comparison, with the general encoding/json based decoder alone.
 func BenchmarkDecodeAnswer(b *testing.B) {
 	documented, err := os.ReadFile("testdata/seed-example.json")
 	if err != nil {
@@ -44,28 +51,37 @@ func BenchmarkDecodeAnswer(b *testing.B) {
 	}{
 		{"documented", func(*testing.B) [][]byte { return [][]byte{documented} }},
 		{"no-call", func(*testing.B) [][]byte { return [][]byte{[]byte(`{"message":"","retcode":"0","result":""}`)} }},
-		{"simulated", func(b *testing.B) [][]byte { return simulatedBodies(b, simulator.Quirks{}) }},
-		{"simulated-quirks", func(b *testing.B) [][]byte { return simulatedBodies(b, simulator.MixQuirks()) }},
+		{"simulated", func(b *testing.B) [][]byte { return simulatedBodies(b, simulator.Quirks{}, 100, 1) }},
+		{"simulated-quirks", func(b *testing.B) [][]byte { return simulatedBodies(b, simulator.MixQuirks(), 100, 1) }},
+	}
+	decoders := []struct {
+		name   string
+		decode func([]byte) (*Answer, error)
+	}{
+		{"client", DecodeAnswer},
+		{"general", decodeGeneral},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			bodies := c.bodies(b)
-			size := 0
-			for _, body := range bodies {
-				if _, err := gateway.DecodeAnswer(body); err != nil {
-					b.Fatalf("%v: %s", err, body)
+		bodies := c.bodies(b)
+		for _, d := range decoders {
+			b.Run(c.name+"/"+d.name, func(b *testing.B) {
+				size := 0
+				for _, body := range bodies {
+					if _, err := d.decode(body); err != nil {
+						b.Fatalf("%v: %s", err, body)
+					}
+					size += len(body)
 				}
-				size += len(body)
-			}
-			b.SetBytes(int64(size / len(bodies)))
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := gateway.DecodeAnswer(bodies[i%len(bodies)]); err != nil {
-					b.Fatal(err)
+				b.SetBytes(int64(size / len(bodies)))
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := d.decode(bodies[i%len(bodies)]); err != nil {
+						b.Fatal(err)
+					}
+					i++
 				}
-				i++
-			}
-		})
+			})
+		}
 	}
 }

@@ -2,69 +2,54 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
 // decodeFast decodes the answers a gateway really sends in one pass over the
-// body, without reflection, into exactly what the encoding/json based
-// decoder below DecodeAnswer produces. It gives up (ok false) on anything
-// it cannot be sure to decode the same way: invalid JSON, escapes in a key
-// or in a string it has to keep, unusual result shapes, deep nesting. The
-// caller then takes the general path, which also words every error, so
-// the fast path never decides that a body is bad.
+// body into exactly what the encoding/json based decoder below DecodeAnswer
+// produces. It gives up (ok false) on anything it cannot be sure to decode
+// the same way: invalid JSON, escapes in a key or in a string it has to
+// keep, unusual result shapes, deep nesting. The caller then takes the
+// general path, which also words every error, so the fast path never
+// decides that a body is bad.
+//
+// The fields it knows are not listed here: they come from the json tags of
+// envelope, CallInfo and Trace, the same tags encoding/json reads, so the
+// two decoders cannot disagree about which key goes where.
 func decodeFast(body []byte) (answer *Answer, ok bool) {
 	s := scanner{b: body}
 	s.space()
-	if s.peek() != '{' {
+	env := envelopes.Get().(*envelope)
+	defer func() {
+		*env = envelope{}
+		envelopes.Put(env)
+	}()
+	if !s.fields(reflect.ValueOf(env).Elem(), envelopeFields) || !s.atEnd() || env.Retcode == nil || *env.Retcode == "" {
 		return nil, false
 	}
-	var (
-		retcode    string
-		hasRetcode bool
-		message    string
-		result     []byte
-	)
-	ok = s.object(func(key []byte) bool {
-		start := s.i
-		switch field(key, envelopeKeys) {
-		case envRetcode:
-			// A pointer field: null leaves it unset, anything else is a Text.
-			if s.literal("null") {
-				hasRetcode = false
-				return true
-			}
-			text, ok := s.text()
-			retcode, hasRetcode = text, ok
-			return ok
-		case envMessage:
-			text, ok := s.text()
-			message = text
-			return ok
-		case envResult:
-			// The last result wins; it is decoded once the retcode is known.
-			if !s.skip() {
-				return false
-			}
-			result = s.b[start:s.i]
-			return true
-		default:
-			return s.skip()
-		}
-	})
-	if !ok || !s.atEnd() || !hasRetcode || retcode == "" {
-		return nil, false
-	}
-	answer = &Answer{Retcode: retcode, Message: message}
-	if retcode != RetcodeSuccess {
+	answer = &Answer{Retcode: string(*env.Retcode), Message: string(env.Message)}
+	if answer.Retcode != RetcodeSuccess {
 		return answer, true
 	}
-	call, ok := decodeResultFast(result)
+	call, ok := decodeResultFast(env.Result)
 	if !ok {
 		return nil, false
 	}
 	answer.Call = call
 	return answer, true
 }
+
+// envelopes recycle the fast path's envelopes (the reflection that fills
+// them would put a new one on the heap per answer), and successRetcode is
+// where a successful answer's retcode points.
+var (
+	envelopes      = sync.Pool{New: func() any { return new(envelope) }}
+	successRetcode = Text(RetcodeSuccess)
+)
 
 // decodeResultFast handles an absent, null or "" result, a call object and
 // a list of none or one call object.
@@ -95,239 +80,97 @@ func decodeResultFast(raw []byte) (*CallInfo, bool) {
 	}
 }
 
-// fastMaxDepth is as deep as the fast path goes; a real answer nests four
-// levels at most.
-const fastMaxDepth = 8
-
-// scanner walks one JSON text. Every method returns false on anything
-// unexpected, leaving the decision to the general decoder.
-type scanner struct {
-	b     []byte
-	i     int
-	depth int
-}
-
-func (s *scanner) peek() byte {
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-// space skips JSON white space (not Unicode white space).
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) atEnd() bool {
-	s.space()
-	return s.i == len(s.b)
-}
-
-// literal consumes word if it comes next.
-func (s *scanner) literal(word string) bool {
-	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
-		s.i += len(word)
-		return true
-	}
-	return false
-}
-
-// object walks an object, calling member for each key with the scanner at
-// the start of the value; member must consume the value.
-func (s *scanner) object(member func(key []byte) bool) bool {
-	if s.peek() != '{' {
-		return false
-	}
-	if s.depth++; s.depth > fastMaxDepth {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.peek() == '}' {
-		s.i++
-		s.depth--
-		return true
-	}
-	for {
-		s.space()
-		key, escaped, ok := s.str()
-		if !ok || escaped {
-			return false
-		}
-		s.space()
-		if s.peek() != ':' {
-			return false
-		}
-		s.i++
-		s.space()
-		if !member(key) {
-			return false
-		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// array walks an array, skipping its elements.
-func (s *scanner) array() bool {
-	if s.depth++; s.depth > fastMaxDepth {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.peek() == ']' {
-		s.i++
-		s.depth--
-		return true
-	}
-	for {
-		s.space()
-		if !s.skip() {
-			return false
-		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// skip consumes one value of any kind, checking its syntax.
-func (s *scanner) skip() bool {
-	switch c := s.peek(); {
-	case c == '{':
-		return s.object(func([]byte) bool { return s.skip() })
-	case c == '[':
-		return s.array()
-	case c == '"':
-		_, _, ok := s.str()
-		return ok
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || isDigit(c):
-		_, ok := s.number()
-		return ok
-	default:
-		return false
-	}
-}
-
-// str consumes a string and returns its raw content and whether it has
-// escapes, checking the escapes and the absence of control characters.
-func (s *scanner) str() (content []byte, escaped, ok bool) {
-	if s.peek() != '"' {
-		return nil, false, false
-	}
-	start := s.i + 1
-	for i := start; i < len(s.b); i++ {
-		switch c := s.b[i]; {
-		case c == '"':
-			s.i = i + 1
-			return s.b[start:i], escaped, true
-		case c == '\\':
-			escaped = true
-			i++
-			if i >= len(s.b) {
-				return nil, false, false
-			}
-			switch s.b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(s.b) || !isHex(s.b[i+1]) || !isHex(s.b[i+2]) || !isHex(s.b[i+3]) || !isHex(s.b[i+4]) {
-					return nil, false, false
-				}
-				i += 4
-			default:
-				return nil, false, false
-			}
-		case c < 0x20:
-			return nil, false, false
-		}
-	}
-	return nil, false, false
-}
-
-// plainString is a string value whose decoded form is its raw content: no
-// escapes and valid UTF-8 (encoding/json would replace invalid bytes).
-func (s *scanner) plainString() ([]byte, bool) {
-	content, escaped, ok := s.str()
-	if !ok || escaped || !utf8.Valid(content) {
+// call decodes a call object as decodeResult does, including the check
+// that it is a real call.
+func (s *scanner) call() (*CallInfo, bool) {
+	c := new(CallInfo)
+	if !s.fields(reflect.ValueOf(c).Elem(), callFields) {
 		return nil, false
 	}
-	return content, true
+	if !c.identifiable() {
+		return nil, true
+	}
+	return c, true
 }
 
-// number consumes a number in JSON's grammar and returns it.
-func (s *scanner) number() ([]byte, bool) {
-	start, i := s.i, s.i
-	if i < len(s.b) && s.b[i] == '-' {
-		i++
+// fieldTable is the JSON keys of a struct's fields, in field order.
+type fieldTable struct {
+	names []string
+	index []int
+}
+
+// fieldsOf reads the json tags of struct type T. It runs once per type at
+// start-up and panics on a field type the fast path cannot decode, so a
+// field added to CallInfo or Trace without teaching the fast path fails
+// every test rather than decoding differently.
+func fieldsOf[T any]() fieldTable {
+	var table fieldTable
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		switch f.Type {
+		case reflect.TypeFor[Number](), reflect.TypeFor[Text](), reflect.TypeFor[Trace](),
+			reflect.TypeFor[*Text](), reflect.TypeFor[json.RawMessage]():
+		default:
+			panic("gateway: the fast decoder cannot decode " + t.Name() + "." + f.Name + " of type " + f.Type.String())
+		}
+		table.names = append(table.names, name)
+		table.index = append(table.index, i)
 	}
-	switch {
-	case i < len(s.b) && s.b[i] == '0':
-		i++
-	case i < len(s.b) && s.b[i] >= '1' && s.b[i] <= '9':
-		for i < len(s.b) && isDigit(s.b[i]) {
-			i++
+	return table
+}
+
+var (
+	envelopeFields = fieldsOf[envelope]()
+	callFields     = fieldsOf[CallInfo]()
+	traceFields    = fieldsOf[Trace]()
+)
+
+// fields decodes an object into the struct v (addressable), each member
+// the way the field's UnmarshalJSON does. Members with unknown keys are
+// checked and skipped; with a repeated key the last one wins, as in
+// encoding/json.
+func (s *scanner) fields(v reflect.Value, table fieldTable) bool {
+	return s.object(func(key []byte) bool {
+		i := field(key, table.names)
+		if i < 0 {
+			return s.skip()
 		}
-	default:
-		return nil, false
-	}
-	if i < len(s.b) && s.b[i] == '.' {
-		i++
-		if i >= len(s.b) || !isDigit(s.b[i]) {
-			return nil, false
+		var ok bool
+		switch p := v.Field(table.index[i]).Addr().Interface().(type) {
+		case *Number:
+			*p, ok = s.num()
+		case *Text:
+			*p, ok = s.text()
+		case *Trace:
+			ok = s.trace(p)
+		case **Text: // the retcode: null leaves it unset
+			if s.literal("null") {
+				*p = nil
+				return true
+			}
+			var t Text
+			if t, ok = s.text(); t == RetcodeSuccess {
+				*p = &successRetcode
+			} else {
+				retcode := t
+				*p = &retcode
+			}
+		case *json.RawMessage: // the result, decoded once the retcode is known
+			start := s.i
+			ok = s.skip()
+			*p = s.b[start:s.i]
 		}
-		for i < len(s.b) && isDigit(s.b[i]) {
-			i++
-		}
-	}
-	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
-		i++
-		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
-			i++
-		}
-		if i >= len(s.b) || !isDigit(s.b[i]) {
-			return nil, false
-		}
-		for i < len(s.b) && isDigit(s.b[i]) {
-			i++
-		}
-	}
-	s.i = i
-	return s.b[start:i], true
+		return ok
+	})
 }
 
 // text decodes a value the way Text.UnmarshalJSON does.
-func (s *scanner) text() (string, bool) {
+func (s *scanner) text() (Text, bool) {
 	switch c := s.peek(); {
 	case c == '"':
 		content, ok := s.plainString()
@@ -340,10 +183,10 @@ func (s *scanner) text() (string, bool) {
 		case RetcodeSuccess:
 			return RetcodeSuccess, true
 		}
-		return string(content), true
+		return Text(content), true
 	case c == '-' || isDigit(c):
 		raw, ok := s.number()
-		return string(raw), ok
+		return Text(raw), ok
 	default:
 		return "", s.skip()
 	}
@@ -363,132 +206,16 @@ func (s *scanner) num() (Number, bool) {
 	}
 }
 
-// call decodes a call object as decodeResult does, including the check
-// that it is a real call.
-func (s *scanner) call() (*CallInfo, bool) {
-	var c CallInfo
-	ok := s.object(func(key []byte) bool {
-		var ok bool
-		switch field(key, callKeys) {
-		case callID:
-			var t string
-			t, ok = s.text()
-			c.CallID = Text(t)
-		case callSkill:
-			var t string
-			t, ok = s.text()
-			c.CallSkill = Text(t)
-		case callFeature:
-			c.CallFeature, ok = s.num()
-		case callSkillID:
-			c.CallSkillID, ok = s.num()
-		case callBeginTime:
-			c.BeginTime, ok = s.num()
-		case callEndTime:
-			c.EndTime, ok = s.num()
-		case callLogonTimes:
-			c.LogonTimes, ok = s.num()
-		case callMediaType:
-			c.MediaType, ok = s.num()
-		case callMediaAbility:
-			c.MediaAbility, ok = s.num()
-		case callTrace:
-			c.Trace, ok = s.trace()
-		default:
-			ok = s.skip()
-		}
-		return ok
-	})
-	if !ok {
-		return nil, false
-	}
-	if !c.identifiable() {
-		return nil, true
-	}
-	return &c, true
-}
-
-// trace decodes a value the way Trace.UnmarshalJSON does: anything but an
-// object is an absent trace.
-func (s *scanner) trace() (Trace, bool) {
+// trace decodes a value into t the way Trace.UnmarshalJSON does: anything
+// but an object is an absent trace.
+func (s *scanner) trace(t *Trace) bool {
+	*t = Trace{}
 	if s.peek() != '{' {
-		return Trace{}, s.skip()
+		return s.skip()
 	}
-	t := Trace{Present: true}
-	ok := s.object(func(key []byte) bool {
-		var ok bool
-		switch field(key, traceKeys) {
-		case traceWaitBegin:
-			t.WaitBeginTime, ok = s.num()
-		case traceWaitEnd:
-			t.WaitEndTime, ok = s.num()
-		case traceAnswerBegin:
-			t.AnswerBeginTime, ok = s.num()
-		case traceAnswerEnd:
-			t.AnswerEndTime, ok = s.num()
-		case traceTalkBegin:
-			t.TalkBeginTime, ok = s.num()
-		case traceTalkEnd:
-			t.TalkEndTime, ok = s.num()
-		case traceEnterReason:
-			t.EnterReason, ok = s.num()
-		case traceLeaveReason:
-			t.LeaveReason, ok = s.num()
-		case traceLeaveReasonDesc:
-			var text string
-			text, ok = s.text()
-			t.LeaveReasonDesc = Text(text)
-		default:
-			ok = s.skip()
-		}
-		return ok
-	})
-	return t, ok
+	t.Present = true
+	return s.fields(reflect.ValueOf(t).Elem(), traceFields)
 }
-
-// The keys the fast path knows, by position in their list.
-const (
-	envRetcode = iota
-	envMessage
-	envResult
-)
-
-const (
-	callFeature = iota
-	callID
-	callSkill
-	callSkillID
-	callBeginTime
-	callEndTime
-	callLogonTimes
-	callMediaType
-	callMediaAbility
-	callTrace
-)
-
-const (
-	traceWaitBegin = iota
-	traceWaitEnd
-	traceAnswerBegin
-	traceAnswerEnd
-	traceTalkBegin
-	traceTalkEnd
-	traceEnterReason
-	traceLeaveReason
-	traceLeaveReasonDesc
-)
-
-var (
-	envelopeKeys = []string{"retcode", "message", "result"}
-	callKeys     = []string{
-		"callfeature", "callid", "callskill", "callskillid", "begintime", "endtime",
-		"logontimes", "mediaType", "mediaAbility", "trace",
-	}
-	traceKeys = []string{
-		"waitBeginTime", "waitEndTime", "answerBeginTime", "answerEndTime", "talkBeginTime",
-		"talkEndTime", "enterReason", "leaveReason", "leaveReasonDesc",
-	}
-)
 
 // field returns the position of key among names, or -1. Like
 // encoding/json it prefers an exact match and otherwise matches without
@@ -515,10 +242,4 @@ func field(key []byte, names []string) int {
 		}
 	}
 	return -1
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isHex(c byte) bool {
-	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }

@@ -1,13 +1,10 @@
 package gateway
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
@@ -87,22 +84,7 @@ func TestDecodeFastTakesRealAnswers(t *testing.T) {
 	}
 	bodies := [][]byte{seed}
 	for _, quirks := range []simulator.Quirks{{}, simulator.MixQuirks(), simulator.AllQuirks()} {
-		clock := simulator.NewManualClock(time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC))
-		sim := simulator.New(simulator.Options{Agents: 50, Seed: 3, Now: clock.Now, Quirks: quirks})
-		for range 20 {
-			clock.Advance(7 * time.Second)
-			for _, id := range sim.AgentIDs() {
-				for _, includeLast := range []string{"true", "false"} {
-					req := httptest.NewRequest(http.MethodGet, "/agentgateway/resource/calldata/"+id+"/callinfo?isNoContainLastCall="+includeLast, nil)
-					req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-					req.Header.Set("Guid", simulator.Guid(3, id))
-					rec := httptest.NewRecorder()
-					sim.ServeHTTP(rec, req)
-					bodies = append(bodies, rec.Body.Bytes())
-				}
-			}
-		}
-		sim.Close()
+		bodies = append(bodies, simulatedBodies(t, quirks, 50, 20)...)
 	}
 	bodies = append(bodies, []byte(`{"retcode":"100-006","message":"agent not login","result":""}`))
 	for _, body := range bodies {

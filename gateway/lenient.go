@@ -13,9 +13,35 @@ import (
 // Number is an integer field as the gateway really sends it: a JSON number,
 // a numeric string ("70004"), or null / "" / absent for "not known". Anything
 // else is also "not known": a value is never invented from a malformed field.
-type Number struct {
-	Value int64
-	Valid bool
+// The zero Number is "not known".
+//
+// It takes eight bytes, not the sixteen of a value and a flag: a call has
+// thirteen of them, held for every answer of a scrape and every call in
+// progress. The value is kept with its sign bit flipped, so that zero bits
+// are "not known"; the one value this cannot hold, the smallest int64, is
+// "not known" too.
+type Number struct{ flipped int64 }
+
+// NumberOf is the known value v.
+func NumberOf(v int64) Number { return Number{v ^ math.MinInt64} }
+
+// Valid reports whether the value is known.
+func (n Number) Valid() bool { return n.flipped != 0 }
+
+// Value is the value, 0 when it is not known.
+func (n Number) Value() int64 {
+	if !n.Valid() {
+		return 0
+	}
+	return n.flipped ^ math.MinInt64
+}
+
+// String shows the value, or "unknown".
+func (n Number) String() string {
+	if !n.Valid() {
+		return "unknown"
+	}
+	return strconv.FormatInt(n.Value(), 10)
 }
 
 // UnmarshalJSON accepts every shape the gateway has been seen to send and
@@ -45,20 +71,20 @@ func numberFromText(text []byte) Number {
 		return Number{}
 	}
 	if v, err := strconv.ParseInt(string(text), 10, 64); err == nil {
-		return Number{Value: v, Valid: true}
+		return NumberOf(v)
 	}
 	// Millisecond times occasionally arrive in exponent form (1.476838963e12).
 	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
 		return Number{} // see above: unknown, never invented
 	}
-	return Number{Value: int64(f), Valid: true}
+	return NumberOf(int64(f))
 }
 
 // Positive reports the value when it is known and above zero; the gateway
 // uses 0 for "not set" in time fields.
 func (n Number) Positive() (int64, bool) {
-	return n.Value, n.Valid && n.Value > 0
+	return n.Value(), n.Value() > 0
 }
 
 // Text is a string field that the gateway may send as a number ("caller":

@@ -71,7 +71,7 @@ func (a *ACDStatAnswer) ByID(requested []int64) map[int64]QueueStat {
 	}
 	found := make(map[int64]QueueStat, len(requested))
 	for _, q := range a.Queues {
-		id := q.SkillID.Value
+		id := q.SkillID.Value()
 		if _, seen := found[id]; want[id] && !seen {
 			found[id] = q
 		}
@@ -83,7 +83,7 @@ func (a *ACDStatAnswer) ByID(requested []int64) map[int64]QueueStat {
 // a list; a lone object, null, "" and an absent result are accepted too (the
 // last three as no entries).
 func DecodeACDStat(body []byte) (*ACDStatAnswer, error) {
-	list, err := decodeList(body, MaxSkillsPerQuery, func(q *QueueStat) bool { return q.SkillID.Valid })
+	list, err := decodeList(body, MaxSkillsPerQuery, func(q *QueueStat) bool { return q.SkillID.Valid() })
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (a *VDNSkillsAnswer) envelope() (retcode, message string) { return a.Retcod
 // DecodeVDNSkills decodes an agentvdnskill answer, as leniently as
 // DecodeACDStat.
 func DecodeVDNSkills(body []byte) (*VDNSkillsAnswer, error) {
-	list, err := decodeList(body, MaxVDNSkills, func(s *Skill) bool { return s.ID.Valid })
+	list, err := decodeList(body, MaxVDNSkills, func(s *Skill) bool { return s.ID.Valid() })
 	if err != nil {
 		return nil, err
 	}

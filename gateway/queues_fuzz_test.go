@@ -49,7 +49,7 @@ func FuzzDecodeACDStat(f *testing.F) {
 			if (!success && len(a.Queues) > 0) || len(a.Queues) > MaxSkillsPerQuery {
 				t.Fatalf("%d queues for retcode %q", len(a.Queues), a.Retcode)
 			}
-			if slices.ContainsFunc(a.Queues, func(q QueueStat) bool { return !q.SkillID.Valid }) {
+			if slices.ContainsFunc(a.Queues, func(q QueueStat) bool { return !q.SkillID.Valid() }) {
 				t.Fatalf("kept a queue without a skill id: %q", body)
 			}
 		})
@@ -67,7 +67,7 @@ func FuzzDecodeVDNSkills(f *testing.F) {
 			if (!success && len(a.Skills) > 0) || len(a.Skills) > MaxVDNSkills {
 				t.Fatalf("%d skills for retcode %q", len(a.Skills), a.Retcode)
 			}
-			if slices.ContainsFunc(a.Skills, func(s Skill) bool { return !s.ID.Valid }) {
+			if slices.ContainsFunc(a.Skills, func(s Skill) bool { return !s.ID.Valid() }) {
 				t.Fatalf("kept a skill without an id: %q", body)
 			}
 		})
@@ -86,7 +86,7 @@ func FuzzDecodeAgentStatus(f *testing.F) {
 			if a.Status == nil {
 				return
 			}
-			if !success || !a.Status.State.Valid {
+			if !success || !a.Status.State.Valid() {
 				t.Fatalf("status %+v for retcode %q", a.Status, a.Retcode)
 			}
 			if name, ok := a.Status.Name(); ok && !slices.Contains(AgentStateNames, name) {

@@ -17,10 +17,10 @@ import (
 
 // show renders a Number for comparisons, "?" when it is not known.
 func show(n Number) string {
-	if !n.Valid {
+	if !n.Valid() {
 		return "?"
 	}
-	return fmt.Sprint(n.Value)
+	return fmt.Sprint(n.Value())
 }
 
 func queueLines(queues []QueueStat) []string {

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	promconfig "github.com/prometheus/common/config"
+
 	"github.com/agentgateway/agentgateway_exporter/internal/bareclient"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
@@ -74,10 +76,16 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 			guid: string(a.GUID),
 		}
 	}
+	// The gateway's tls_config (the simulator's certificate with --tls).
+	tlsConfig, err := promconfig.NewTLSConfig(&gw.HTTPClientConfig.TLSConfig)
+	if err != nil {
+		return err
+	}
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: concurrency,
 		DisableCompression:  true,
 		IdleConnTimeout:     5 * time.Minute,
+		TLSClientConfig:     tlsConfig,
 	}}
 	defer client.CloseIdleConnections()
 

@@ -74,6 +74,7 @@ func startExporter(ctx context.Context, o options, bin, dir, configFile string, 
 	//nolint:gosec // the exporter binary is the one built by loadTest or named by --exporter
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+configFile, "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(os.Environ(), exporterEnv(o)...)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, err

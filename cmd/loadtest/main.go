@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/loadtest --agents=1000 --latency=20ms --scrapes=20 --concurrency=64
 //	go run ./cmd/loadtest --agents=1000 --soak
+//	go run ./cmd/loadtest --agents=1000 --tls
 //
 // The simulator runs inside this process on 127.0.0.1. The exporter is the
 // real binary, built from this module and run as a child process, so the
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -44,6 +46,9 @@ type options struct {
 	latency                      time.Duration
 	soak                         bool
 	gzip                         bool
+	tls                          bool
+	memoryLimit                  string
+	gogc                         int
 	exporterBin                  string
 	maxDuration                  time.Duration
 	keep                         bool
@@ -82,6 +87,9 @@ func run(args []string) int {
 	fs.IntVar(&o.concurrency, "concurrency", 64, "the gateway's concurrency setting, and the bare client's")
 	fs.BoolVar(&o.soak, "soak", false, "many scrapes at low latency with fast call churn, no bare client; checks that memory stays flat")
 	fs.BoolVar(&o.gzip, "gzip", true, "ask for a gzip-compressed answer, as Prometheus does")
+	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
+	fs.IntVar(&o.gogc, "gogc", 30, "GOGC for the exporter, as the README recommends for large fleets; 0 leaves Go's default (100)")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "off", "GOMEMLIMIT for the exporter: off, or a size such as 24MiB")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, exporter log)")
@@ -103,6 +111,10 @@ func run(args []string) int {
 		o.concurrency < 1 || o.concurrency > maxConcurrency || o.latency < 0 || o.latency > 10*time.Second {
 		fmt.Fprintf(os.Stderr, "loadtest: need 1 ≤ agents ≤ %d, 1 ≤ scrapes ≤ %d, 1 ≤ concurrency ≤ %d, 0 ≤ latency ≤ 10s\n",
 			maxAgents, maxScrapes, maxConcurrency)
+		return 2
+	}
+	if o.memoryLimit = exporterMemoryLimit(o.memoryLimit); o.memoryLimit == "?" || o.gogc < 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: --memory-limit is off or a size such as 24MiB; --gogc is 0 or more")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.maxDuration)
@@ -131,6 +143,33 @@ func run(args []string) int {
 	return 0
 }
 
+// exporterMemoryLimit turns --memory-limit into the exporter's GOMEMLIMIT:
+// "" for none, "?" when it is not understood.
+func exporterMemoryLimit(flag string) string {
+	switch {
+	case flag == "off":
+		return ""
+	case memoryLimitSyntax.MatchString(flag):
+		return flag
+	default:
+		return "?"
+	}
+}
+
+// exporterEnv is what the exporter's environment adds to this process's.
+func exporterEnv(o options) []string {
+	var env []string
+	if o.gogc > 0 {
+		env = append(env, fmt.Sprintf("GOGC=%d", o.gogc))
+	}
+	if o.memoryLimit != "" {
+		env = append(env, "GOMEMLIMIT="+o.memoryLimit)
+	}
+	return env
+}
+
+var memoryLimitSyntax = regexp.MustCompile(`^[1-9][0-9]*(B|KiB|MiB|GiB)?$`)
+
 // expectedRound is the time one pass over every agent needs when only the
 // concurrency limit and the gateway's latency count.
 func expectedRound(o options) time.Duration {
@@ -151,7 +190,10 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 
 	mode := ""
 	if o.soak {
-		mode = ", soak"
+		mode += ", soak"
+	}
+	if o.tls {
+		mode += ", TLS"
 	}
 	fmt.Printf("loadtest: %d agents, %s latency, concurrency %d, %d scrapes%s (%s, %s/%s, %d CPUs)\n",
 		o.agents, o.latency, o.concurrency, o.scrapes, mode, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
@@ -162,16 +204,28 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 		simOpts.IdleMean, simOpts.QueueMean, simOpts.RingMean = 2*time.Second, 500*time.Millisecond, 500*time.Millisecond
 		simOpts.TalkMean, simOpts.WrapUpMean = 2*time.Second, 300*time.Millisecond
 	}
-	sim, err := simulator.Start("127.0.0.1:0", simOpts)
+	start := simulator.Start
+	if o.tls {
+		start = simulator.StartTLS
+	}
+	sim, err := start("127.0.0.1:0", simOpts)
 	if err != nil {
 		return false, err
 	}
 	defer sim.Close()
+	if o.tls {
+		if err := os.WriteFile(filepath.Join(dir, caFile), sim.CACertPEM(), 0o600); err != nil {
+			return false, err
+		}
+	}
 	configFile := filepath.Join(dir, "agents.yml")
 	if err := os.WriteFile(configFile, agentsYAML(sim, o), 0o600); err != nil {
 		return false, err
 	}
 	fmt.Printf("simulator: %s, in this process\n", sim.URL())
+	if env := exporterEnv(o); len(env) > 0 {
+		fmt.Printf("exporter: run with %s\n", strings.Join(env, " "))
+	}
 
 	bin := o.exporterBin
 	if bin == "" {
@@ -226,12 +280,20 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 	return report(o, bareRes, exRes), nil
 }
 
+// caFile holds the simulator's certificate with --tls, next to agents.yml.
+const caFile = "simulator-ca.pem"
+
 // agentsYAML is the exporter's configuration: one gateway, every simulated
-// agent with its Guid.
+// agent with its Guid, and with --tls the simulator's certificate as the
+// gateway's CA.
 func agentsYAML(sim *simulator.Server, o options) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "gateways:\n  - name: main\n    url: %s\n    timeout: 5s\n    concurrency: %d\n    include_last_call: true\n    agents:\n",
+	fmt.Fprintf(&b, "gateways:\n  - name: main\n    url: %s\n    timeout: 5s\n    concurrency: %d\n    include_last_call: true\n",
 		sim.URL(), o.concurrency)
+	if o.tls {
+		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", caFile)
+	}
+	b.WriteString("    agents:\n")
 	for _, id := range sim.AgentIDs() {
 		fmt.Fprintf(&b, "      - id: %q\n        guid: %q\n", id, sim.Guid(id))
 	}
@@ -251,6 +313,9 @@ func buildExporter(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "agentgateway_exporter")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".") //nolint:gosec // a temporary path of our own
 	cmd.Dir = root
+	// As the container image is built: without cgo, so no C library is
+	// loaded into the process whose memory is measured.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}

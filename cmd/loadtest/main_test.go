@@ -89,8 +89,28 @@ func TestLoadTestRuns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	o := options{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true}
-	if _, err := loadTest(ctx, o); err != nil {
-		t.Fatal(err)
+	for _, o := range []options{
+		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true},
+		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true, tls: true, gogc: 30, memoryLimit: "64MiB"},
+	} {
+		if _, err := loadTest(ctx, o); err != nil {
+			t.Fatalf("TLS %v: %v", o.tls, err)
+		}
+	}
+}
+
+func TestExporterMemoryLimit(t *testing.T) {
+	for _, tt := range []struct{ flag, want string }{
+		{"off", ""},
+		{"24MiB", "24MiB"},
+		{"25165824", "25165824"},
+		{"24 MiB", "?"},
+		{"0", "?"},
+		{"-1", "?"},
+		{"24MB", "?"},
+	} {
+		if got := exporterMemoryLimit(tt.flag); got != tt.want {
+			t.Errorf("--memory-limit=%s: %q, want %q", tt.flag, got, tt.want)
+		}
 	}
 }

@@ -101,21 +101,21 @@ func TestQueuesAgreeWithCallInfo(t *testing.T) {
 				t.Fatalf("%v: %d queues answered, want 4", now, len(stats.Queues))
 			}
 			for _, q := range stats.Queues {
-				id := q.SkillID.Value
-				if q.AgentsSignedIn.Value != int64(signedIn) || q.AgentsAvailable.Value != int64(idle) {
+				id := q.SkillID.Value()
+				if q.AgentsSignedIn.Value() != int64(signedIn) || q.AgentsAvailable.Value() != int64(idle) {
 					t.Fatalf("%v: queue %d has %d signed in and %d available, the agents say %d and %d",
-						now, id, q.AgentsSignedIn.Value, q.AgentsAvailable.Value, signedIn, idle)
+						now, id, q.AgentsSignedIn.Value(), q.AgentsAvailable.Value(), signedIn, idle)
 				}
 				// Abandoned calls wait in the queue on top of those queued at agents.
-				if q.CallsWaiting.Value < int64(queuedAt[id]) || q.LongestWaitSeconds.Value < int64(oldest[id].Seconds()) {
+				if q.CallsWaiting.Value() < int64(queuedAt[id]) || q.LongestWaitSeconds.Value() < int64(oldest[id].Seconds()) {
 					t.Fatalf("%v: queue %d reports %d waiting (longest %ds); %d calls are queued at agents (oldest %v)",
-						now, id, q.CallsWaiting.Value, q.LongestWaitSeconds.Value, queuedAt[id], oldest[id])
+						now, id, q.CallsWaiting.Value(), q.LongestWaitSeconds.Value(), queuedAt[id], oldest[id])
 				}
-				if q.CallsWaiting.Value > int64(queuedAt[id]) {
+				if q.CallsWaiting.Value() > int64(queuedAt[id]) {
 					sawAbandoned = true
 				}
-				if (q.CallsWaiting.Value == 0) != (q.LongestWaitSeconds.Value == 0) && q.LongestWaitSeconds.Value != 0 {
-					t.Fatalf("%v: queue %d has no call waiting but a longest wait of %ds", now, id, q.LongestWaitSeconds.Value)
+				if (q.CallsWaiting.Value() == 0) != (q.LongestWaitSeconds.Value() == 0) && q.LongestWaitSeconds.Value() != 0 {
+					t.Fatalf("%v: queue %d has no call waiting but a longest wait of %ds", now, id, q.LongestWaitSeconds.Value())
 				}
 			}
 		}
@@ -164,7 +164,7 @@ func TestQueueRequests(t *testing.T) {
 			}
 			var got []int64
 			for _, q := range answer.Queues {
-				got = append(got, q.SkillID.Value)
+				got = append(got, q.SkillID.Value())
 			}
 			if len(got) != len(tt.wantQueues) || (len(got) > 0 && (got[0] != tt.wantQueues[0] || got[len(got)-1] != tt.wantQueues[len(got)-1])) {
 				t.Errorf("queues %v, want %v", got, tt.wantQueues)
@@ -185,7 +185,7 @@ func TestQueueInterfacesCheckTheSession(t *testing.T) {
 	}
 	other := s.AgentIDs()[1]
 	stats := acdStat(t, s, other, allSkills)
-	if len(stats.Queues) == 0 || stats.Queues[0].AgentsSignedIn.Value != 1 {
+	if len(stats.Queues) == 0 || stats.Queues[0].AgentsSignedIn.Value() != 1 {
 		t.Errorf("signed-in agents with one of two signed out: %+v", stats.Queues)
 	}
 	req := httptest.NewRequest(http.MethodGet, routeVDNSkills.prefix+other+routeVDNSkills.suffix, nil)
@@ -210,8 +210,8 @@ func TestVDNSkills(t *testing.T) {
 		t.Fatalf("skills %+v, want %v", answer.Skills, want)
 	}
 	for _, sk := range answer.Skills {
-		if want[sk.ID.Value] != string(sk.Name) {
-			t.Errorf("skill %d named %q, want %q", sk.ID.Value, sk.Name, want[sk.ID.Value])
+		if want[sk.ID.Value()] != string(sk.Name) {
+			t.Errorf("skill %d named %q, want %q", sk.ID.Value(), sk.Name, want[sk.ID.Value()])
 		}
 	}
 	// The queues named here are the queues calls are queued in.

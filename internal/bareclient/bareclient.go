@@ -26,24 +26,21 @@ type trace struct {
 	AnswerEndTime   *int64 `json:"answerEndTime"`
 	TalkBeginTime   *int64 `json:"talkBeginTime"`
 	TalkEndTime     *int64 `json:"talkEndTime"`
-	EnterReason     *int64 `json:"enterReason"`
 	LeaveReason     *int64 `json:"leaveReason"`
-	LeaveReasonDesc string `json:"leaveReasonDesc"`
 }
 
 // call holds the fields the exporter reads, so the decode does the same
 // amount of work.
 type call struct {
-	CallFeature  *int64 `json:"callfeature"`
-	CallID       string `json:"callid"`
-	CallSkill    string `json:"callskill"`
-	CallSkillID  *int64 `json:"callskillid"`
-	BeginTime    *int64 `json:"begintime"`
-	EndTime      *int64 `json:"endtime"`
-	LogonTimes   *int64 `json:"logontimes"`
-	MediaType    *int64 `json:"mediaType"`
-	MediaAbility *int64 `json:"mediaAbility"`
-	Trace        *trace `json:"trace"`
+	CallFeature *int64 `json:"callfeature"`
+	CallID      string `json:"callid"`
+	CallSkill   string `json:"callskill"`
+	CallSkillID *int64 `json:"callskillid"`
+	BeginTime   *int64 `json:"begintime"`
+	EndTime     *int64 `json:"endtime"`
+	LogonTimes  *int64 `json:"logontimes"`
+	MediaType   *int64 `json:"mediaType"`
+	Trace       *trace `json:"trace"`
 }
 
 // URL is the queryCallInfo address of an agent, with the last call included.
