@@ -93,12 +93,7 @@ func validSignIn(body []byte) bool {
 }
 
 func signInBody(o *Options, a *agent, now time.Time) []byte {
-	var w jsonWriter
-	w.open()
-	w.key("message")
-	w.str("")
-	w.key("retcode")
-	w.str(retcodeOK)
+	w := okEnvelope("")
 	w.key("result")
 	w.open()
 	// Numbers and booleans as strings, as the documented example shows.
@@ -182,12 +177,7 @@ func (s *Simulator) serveEvents(w http.ResponseWriter, r *http.Request, a *agent
 
 // eventBody is one poll answer: the greeting event, or no event ("event":null) after the wait.
 func eventBody(agentID string, greet bool) []byte {
-	var w jsonWriter
-	w.open()
-	w.key("message")
-	w.str("")
-	w.key("retcode")
-	w.str(retcodeOK)
+	w := okEnvelope("")
 	w.key("event")
 	if !greet {
 		w.raw("null")
@@ -205,13 +195,20 @@ func eventBody(agentID string, greet bool) []byte {
 	return w.b
 }
 
-func okBody(message string) []byte {
+// okEnvelope starts a successful answer: message, then retcode "0"; the
+// caller adds what follows and closes it.
+func okEnvelope(message string) jsonWriter {
 	var w jsonWriter
 	w.open()
 	w.key("message")
 	w.str(message)
 	w.key("retcode")
 	w.str(retcodeOK)
+	return w
+}
+
+func okBody(message string) []byte {
+	w := okEnvelope(message)
 	w.key("result")
 	w.str("")
 	w.close()
