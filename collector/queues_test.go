@@ -138,7 +138,7 @@ func TestQueueGaugesMatchTheGateway(t *testing.T) {
 						t.Fatalf("step %d, skill %d: queue_up %v, want %v", step, id, got, boolValue(exists))
 					}
 					for metric, value := range map[string]float64{
-						"agentgateway_queue_calls_waiting":         float64(q.CallsWaiting),
+						"agentgateway_queue_calls_waiting":        float64(q.CallsWaiting),
 						"agentgateway_queue_longest_wait_seconds": q.LongestWait.Seconds(),
 						"agentgateway_queue_agents_signed_in":     float64(q.AgentsSignedIn),
 						"agentgateway_queue_agents_available":     float64(q.AgentsAvailable),
