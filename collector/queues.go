@@ -52,7 +52,8 @@ type queueState struct {
 	mu sync.Mutex
 	// discovered is the last good discovery and discoveredAt when it was
 	// made (the exporter's clock); tried is the last attempt, good or not,
-	// so a failing discovery is retried at the interval, not every scrape.
+	// so a failing discovery is retried at the interval, not every scrape,
+	// once a list is known.
 	discovered   []queueSkill
 	discoveredAt time.Time
 	tried        time.Time
@@ -183,7 +184,9 @@ func (gw *gatewayTarget) queueSkills(ctx context.Context, e *Exporter, a *agentT
 	}
 	now := e.opts.Now()
 	q.mu.Lock()
-	due := q.tried.IsZero() || now.Sub(q.tried) >= time.Duration(cfg.DiscoveryInterval)
+	// Until a first discovery succeeds there is nothing to show: try on
+	// every scrape, one request each, no more than the statistics cost.
+	due := q.discoveredAt.IsZero() || now.Sub(q.tried) >= time.Duration(cfg.DiscoveryInterval)
 	if due && haveAgent {
 		q.tried = now
 	}

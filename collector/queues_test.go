@@ -200,13 +200,16 @@ func TestQueueDiscoveryInterval(t *testing.T) {
 		failVDN     bool
 		discoveries int
 	}{
-		{0, false, 1},
-		{time.Minute, false, 1},
-		{3*time.Minute + 59*time.Second, false, 1},
-		{time.Second, false, 2}, // 5m after the first
-		{5 * time.Minute, true, 3},
-		{time.Minute, false, 3}, // a failed discovery is retried at the interval too
-		{4 * time.Minute, false, 4},
+		// Until a first list is known, every scrape tries.
+		{0, true, 1},
+		{time.Second, true, 2},
+		{time.Second, false, 3},
+		{time.Minute, false, 3},
+		{3*time.Minute + 59*time.Second, false, 3},
+		{time.Second, false, 4}, // 5m after the first good one
+		{5 * time.Minute, true, 5},
+		{time.Minute, false, 5}, // a failed discovery is retried at the interval too
+		{4 * time.Minute, false, 6},
 	}
 	for i, step := range steps {
 		g.clock.Advance(step.advance)
@@ -220,10 +223,15 @@ func TestQueueDiscoveryInterval(t *testing.T) {
 		if n, _ := g.count("agentvdnskill"); n != step.discoveries {
 			t.Fatalf("step %d: %d discoveries, want %d", i, n, step.discoveries)
 		}
-		// The last good list is kept through a failed discovery.
+		// The last good list is kept through a failed discovery; before
+		// the first, no queue is known.
+		want := 1.0
+		if i < 2 {
+			want = -1
+		}
 		for _, id := range []string{"20011", "20012", "20013", "20014"} {
-			if got := seriesValueIn(families, "agentgateway_queue_up", map[string]string{"skill_id": id}); got != 1 {
-				t.Errorf("step %d: skill %s queue_up %v, want 1", i, id, got)
+			if got := seriesValueIn(families, "agentgateway_queue_up", map[string]string{"skill_id": id}); got != want {
+				t.Errorf("step %d: skill %s queue_up %v, want %v", i, id, got, want)
 			}
 		}
 	}
