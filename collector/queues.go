@@ -124,11 +124,12 @@ func (gw *gatewayTarget) scrapeQueues(ctx context.Context, e *Exporter) *queueRe
 	a, guid, ok := gw.queueAgent(e)
 	skills := gw.queueSkills(ctx, e, a, guid, ok)
 	result := &queueResult{skills: slices.Clone(skills), answered: map[int64]gateway.QueueStat{}}
-	if len(skills) == 0 {
+	if !ok {
+		// Nothing can be asked, neither statistics nor discovery.
+		q.count(gw, &gateway.QueryError{Reason: reasonNoGUID, Err: errNoGUID})
 		return result
 	}
-	if !ok {
-		q.count(gw, &gateway.QueryError{Reason: reasonNoGUID, Err: errNoGUID})
+	if len(skills) == 0 {
 		return result
 	}
 	ids := make([]int64, len(skills))

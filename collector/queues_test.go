@@ -247,6 +247,7 @@ func TestQueueAgentNeedsUsableGuid(t *testing.T) {
 		{"first agents without Guid", "queues: {skills: [20011]}", []string{"101", "102"}, "103"},
 		{"configured agent without Guid", `queues: {agent: "102", skills: [20011]}`, []string{"102"}, ""},
 		{"no agent has a Guid", "queues: {skills: [20011]}", []string{"101", "102", "103"}, ""},
+		{"no agent has a Guid to discover with", "queues: {}", []string{"101", "102", "103"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newQueueGateway(t, 3)
@@ -258,14 +259,18 @@ func TestQueueAgentNeedsUsableGuid(t *testing.T) {
 			_ = gatherScrape(t, e)
 			n, by := g.count("queryacdstat")
 			if tc.wantFrom == "" {
-				if n != 0 {
-					t.Fatalf("statistics asked by %v, want never", by)
+				if discoveries, _ := g.count("agentvdnskill"); n != 0 || discoveries != 0 {
+					t.Fatalf("statistics asked by %v and %d discoveries, want none", by, discoveries)
 				}
 				if got := seriesValueIn(families, "agentgateway_queue_query_errors_total", map[string]string{"reason": "no_guid"}); got != 1 {
 					t.Errorf("no_guid errors %v, want 1", got)
 				}
-				if got := seriesValueIn(families, "agentgateway_queue_up", map[string]string{"skill_id": "20011"}); got != 0 {
-					t.Errorf("queue_up %v, want 0", got)
+				want := 0.0 // a listed queue is known, and not answered
+				if strings.Contains(tc.setting, "{}") {
+					want = -1 // no queue is known
+				}
+				if got := seriesValueIn(families, "agentgateway_queue_up", map[string]string{"skill_id": "20011"}); got != want {
+					t.Errorf("queue_up %v, want %v", got, want)
 				}
 				return
 			}
