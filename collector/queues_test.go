@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
@@ -360,4 +361,50 @@ func slicesIndex(families []agentFamily, name string) int {
 		}
 	}
 	panic(name)
+}
+
+// TestStateSourcesCombine: the gateway's own states win over the call, the
+// call wins for idle and talking, and a failed query decides before both.
+func TestStateSourcesCombine(t *testing.T) {
+	ringing := testCall{id: "1700000095-7", waitAgo: 30, answerAgo: 5}
+	answered := func(body string) *gateway.Answer {
+		answer, err := gateway.DecodeAnswer([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return answer
+	}
+	failed := &gateway.QueryError{Reason: gateway.ReasonRetcode, Retcode: "100-006"}
+	for _, tc := range []struct {
+		name         string
+		body         string
+		err          *gateway.QueryError
+		gatewayState int64 // 0: none named
+		want         string
+	}{
+		{"rest with the last call shown", endedA.body(), nil, 8, stateRest},
+		{"pre-rest while ringing", ringing.body(), nil, 9, statePreRest},
+		{"busy without a call", noCallBody, nil, 3, stateBusy},
+		{"wrap-up after the call", endedA.body(), nil, 5, stateWrapUp},
+		{"signed out by the gateway's state", noCallBody, nil, 2, stateSignedOut},
+		{"gateway says talking, call rings", ringing.body(), nil, 7, stateRinging},
+		{"gateway says idle, call talks", talkingA.body(), nil, 4, stateTalking},
+		{"gateway says talking, no call", noCallBody, nil, 7, stateIdle},
+		{"no state named", talkingA.body(), nil, 0, stateTalking},
+		{"unknown code", noCallBody, nil, 1, stateIdle},
+		{"call query failed", "", failed, 8, stateSignedOut},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := &observation{err: tc.err}
+			if tc.err == nil {
+				obs.answer = answered(tc.body)
+			}
+			if name, ok := (gateway.AgentStatus{State: gateway.Number{Value: tc.gatewayState, Valid: tc.gatewayState != 0}}).Name(); ok {
+				obs.gatewayState = name
+			}
+			if got := obs.state(); got != tc.want {
+				t.Errorf("state %s, want %s", got, tc.want)
+			}
+		})
+	}
 }
