@@ -62,11 +62,15 @@ func scrapeSimulatedFamilies(t *testing.T) map[string]bool {
 	}
 	t.Cleanup(sim.Close)
 	sim.SetRetcode("1010", "100-006")
+	// The first agent, whose Guid the first queue discovery carries, fails
+	// the first scrape only, so that the queue errors counter is exported.
+	sim.SetRetcode("1001", "100-006")
 
 	registry := ownRegistry()
 	exporter := collector.New(collector.Options{Now: clock.Now})
 	load := func() (*config.Config, error) {
-		cfg, err := config.Load(sim.ConfigYAML(true), "simulated gateway")
+		yaml := sim.ConfigYAMLWith(simulator.ConfigOptions{IncludeLastCall: true, Queues: true, AgentState: true})
+		cfg, err := config.Load(yaml, "simulated gateway")
 		if err == nil {
 			cfg.Gateways[0].GUIDTTL = model.Duration(time.Hour) // so that its gauge is exported too
 		}
@@ -83,6 +87,7 @@ func scrapeSimulatedFamilies(t *testing.T) map[string]bool {
 		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(context.Background()))
 		body = rec.Body.String()
 		clock.Advance(15 * time.Second)
+		sim.SetRetcode("1001", "")
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(body))

@@ -55,9 +55,10 @@ func startSimulator(o simulationOptions, logger log.Logger) (*simulation, error)
 	}
 	level.Info(logger).Log("msg", "simulated CC-Gateway started", "url", server.URL(), "agents", o.agents, "auth", "dynamic")
 	return &simulation{
-		Server:     server,
-		configYAML: server.ConfigYAMLWith(simulator.ConfigOptions{IncludeLastCall: true, WithoutGuids: true, GuidTTL: o.guidTTL}),
-		token:      guidstore.StaticToken(base64.RawURLEncoding.EncodeToString(secret)),
+		Server: server,
+		configYAML: server.ConfigYAMLWith(simulator.ConfigOptions{IncludeLastCall: true, WithoutGuids: true, GuidTTL: o.guidTTL,
+			Queues: true, AgentState: true}),
+		token: guidstore.StaticToken(base64.RawURLEncoding.EncodeToString(secret)),
 	}, nil
 }
 

@@ -24,6 +24,10 @@ type observation struct {
 	// gateway's labelFolds when the observation is recorded.
 	retcode string
 	labels  callLabels
+	// gatewayState is the state agentstatus named, with agent_state; ""
+	// when off, failed or unnamed. statusErr is its failure.
+	gatewayState string
+	statusErr    *gateway.QueryError
 }
 
 func (o *observation) call() *gateway.CallInfo {
@@ -33,7 +37,8 @@ func (o *observation) call() *gateway.CallInfo {
 	return o.answer.Call
 }
 
-func (o *observation) state() string {
+// callState is the state the call information gives.
+func (o *observation) callState() string {
 	switch {
 	case o.err == nil && o.answer.Call == nil, o.err == nil && o.answer.Call.Ended():
 		return stateIdle
@@ -53,6 +58,14 @@ func (o *observation) state() string {
 type errorKey struct {
 	reason  gateway.Reason
 	retcode string
+}
+
+// errorKey is a failure's counter key, its retcode bounded by the folds.
+func (f *labelFolds) errorKey(err *gateway.QueryError) errorKey {
+	if err.Reason != gateway.ReasonRetcode {
+		return errorKey{reason: err.Reason}
+	}
+	return errorKey{err.Reason, f.retcode.value(err.Retcode)}
 }
 
 type leaveKey struct{ reason, description string }
@@ -138,6 +151,9 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		}
 		s.errorCounts.inc(errorKey{obs.err.Reason, obs.retcode})
 	} else {
+		if obs.statusErr != nil {
+			s.errorCounts[folds.errorKey(obs.statusErr)]++
+		}
 		if call := obs.answer.Call; call != nil {
 			obs.labels = folds.callLabels(call)
 		}

@@ -70,6 +70,7 @@ type gatewayTarget struct {
 	limiter    *rate.Limiter
 	histograms *histogramSets
 	folds      *labelFolds
+	queues     *queueState
 	agents     []*agentTarget
 	byID       map[string]*agentTarget
 	dir        *guidDir // nil without guid_dir
@@ -158,7 +159,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	keep := map[string]*agentTarget{}
 	if previous != nil {
-		gw.histograms, gw.folds = previous.histograms, previous.folds
+		gw.histograms, gw.folds, gw.queues = previous.histograms, previous.folds, previous.queues
 		for _, a := range previous.agents {
 			keep[a.id] = a
 		}
@@ -174,6 +175,9 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	if gw.folds == nil {
 		gw.folds = newLabelFolds()
+	}
+	if gw.queues == nil {
+		gw.queues = newQueueState()
 	}
 	if gw.httpClient == nil {
 		httpClient, err := promconfig.NewClientFromConfig(cfg.HTTPClientConfig, "agentgateway_"+cfg.Name)

@@ -62,7 +62,11 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		out.add(v.obs.duration.Seconds())
 	}},
 	{agentStateFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
-		for _, state := range statesByName {
+		states := statesByName
+		if v.gatewayStates {
+			states = allStatesByName
+		}
+		for _, state := range states {
 			out.add(boolValue(state == v.obs.state()), state)
 		}
 	}},
@@ -157,6 +161,8 @@ type agentView struct {
 	// guidAge is the age of the agent's Guid at the scrape, if it has one.
 	guidAge float64
 	hasGUID bool
+	// gatewayStates lists the gateway's agent states too (agent_state on).
+	gatewayStates bool
 }
 
 // views returns every agent of the scrape; sorted by agent id and gateway,
@@ -170,7 +176,8 @@ func (r *scrapeResult) views(sorted bool) []agentView {
 	for i, gw := range r.gateways {
 		res := &r.results[i]
 		for j, a := range res.agents {
-			view := agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state}
+			view := agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state,
+				gatewayStates: gw.cfg.AgentState}
 			if at := res.guidTimes[j]; !at.IsZero() {
 				view.guidAge, view.hasGUID = max(0, r.guidNow.Sub(at).Seconds()), true
 			}

@@ -121,6 +121,9 @@ type gatewayResult struct {
 	// updates are the gateway's Guid update counts; nil for a shard other
 	// than the first, so that shards scraped separately do not repeat them.
 	updates []guids.UpdateCount
+	// queues are the skill-queue statistics; nil without `queues:` and,
+	// like updates, for a shard other than the first.
+	queues *queueResult
 }
 
 // scrape queries the selected agents with at most `concurrency` workers;
@@ -141,6 +144,9 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	if gw.cfg.Queues != nil && (sel.Shards <= 1 || sel.Shard == 0) {
+		wg.Go(func() { result.queues = gw.scrapeQueues(ctx, e) })
+	}
 	for range min(cap(gw.slots), len(agents)) {
 		wg.Go(func() {
 			for i := range next {
@@ -241,6 +247,9 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 		errors.As(err, &queryErr)
 		obs.err = queryErr
 	}
+	if gw.cfg.AgentState && obs.err == nil {
+		gw.queryStatus(ctx, a, guid, obs)
+	}
 	return gw.finish(ctx, e, a, histograms, obs)
 }
 
@@ -283,6 +292,7 @@ func (r *scrapeResult) collectGateways(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(gatewayScrapeDurationDesc, prometheus.GaugeValue, res.duration.Seconds(), gw.name)
 		ch <- prometheus.MustNewConstMetric(gatewayAgentsDesc, prometheus.GaugeValue, float64(len(res.agents)), gw.name)
 		res.histograms.collect(ch)
+		gw.collectQueues(res.queues, ch)
 		for _, fold := range gw.folds.all() {
 			ch <- prometheus.MustNewConstMetric(labelValuesFoldedDesc, prometheus.CounterValue, float64(fold.folded.Load()), gw.name, fold.label)
 		}

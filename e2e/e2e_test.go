@@ -79,11 +79,12 @@ func (s setup) check(ctx context.Context, t *testing.T, p pair) {
 
 	// The simulated gateway writes an agents.yml that points at itself. It
 	// serves HTTPS, as the real gateway does, and returns the previous call,
-	// as the exporter asks by default.
+	// as the exporter asks by default. Queue statistics and agent states are
+	// on, for the wallboard and the queue alerts.
 	agentsFile := filepath.Join(dir, "agents.yml")
 	simAddr := loopback.TestAddr(t)
 	sim := start(ctx, t, dir, s.simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
-		"--tls", "--include-last-call", "--write-config="+agentsFile)
+		"--tls", "--include-last-call", "--config-queues", "--config-agent-state", "--write-config="+agentsFile)
 	// One agent the gateway does not know is added, as in a real agents.yml
 	// that lists someone who has not signed in: the failure panels and the
 	// session alert then have something to show whatever the simulator does.

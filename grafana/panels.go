@@ -37,6 +37,8 @@ func rows() []row {
 	slSteps := steps("red", at{0.7, "orange"}, at{0.8, "green"})
 
 	return []row{
+		wallboard(),
+
 		{"Agents", []cog.Builder[dashboard.Panel]{
 			stat("Agents configured", "Agents listed in agents.yml for the selected gateways.", "none",
 				q{`sum(agentgateway_gateway_agents{` + gw + `})`, ""}),

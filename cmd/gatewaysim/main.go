@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 	includeLastCall := app.Flag("include-last-call", "Set include_last_call in the written configuration.").Bool()
 	configGUIDTTL := app.Flag("config-guid-ttl", "Set guid_ttl to this in the written configuration; 0 leaves it out.").
 		Default("0s").Duration()
+	configQueues := app.Flag("config-queues", "Write queues: {} (every skill queue, discovered) in the written configuration.").Bool()
+	configAgentState := app.Flag("config-agent-state", "Write agent_state: true in the written configuration.").Bool()
 	auth := addAuthFlags(app)
 	if _, err := app.Parse(args); err != nil {
 		return err
@@ -118,6 +120,8 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 			IncludeLastCall: *includeLastCall,
 			WithoutGuids:    authMode != simulator.AuthPreset,
 			GuidTTL:         *configGUIDTTL,
+			Queues:          *configQueues,
+			AgentState:      *configAgentState,
 		}
 		if *useTLS && *writeConfig != "-" {
 			configOpts.CAFile = relativeTo(filepath.Dir(*writeConfig), caFile)

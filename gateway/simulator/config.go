@@ -19,8 +19,13 @@ type configGateway struct {
 	IncludeLastCall bool          `yaml:"include_last_call"`
 	TLSConfig       *configTLS    `yaml:"tls_config,omitempty"`
 	GUIDTTL         string        `yaml:"guid_ttl,omitempty"`
+	Queues          *configQueues `yaml:"queues,omitempty"`
+	AgentState      bool          `yaml:"agent_state,omitempty"`
 	Agents          []configAgent `yaml:"agents"`
 }
+
+// configQueues is written as `queues: {}`: every skill queue of the VDN, discovered.
+type configQueues struct{}
 
 type configTLS struct {
 	CAFile string `yaml:"ca_file"`
@@ -47,6 +52,10 @@ type ConfigOptions struct {
 	WithoutGuids bool
 	// GuidTTL, when set, is written as the gateway's guid_ttl.
 	GuidTTL time.Duration //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
+	// Queues writes `queues: {}`: statistics of every skill queue of the simulated VDN, discovered.
+	Queues bool
+	// AgentState writes `agent_state: true`: each agent's state from agentstatus too.
+	AgentState bool
 }
 
 // ConfigYAML returns an exporter configuration (agents.yml) with one gateway, "sim", pointing at this
@@ -77,6 +86,10 @@ func (s *Server) ConfigYAMLWith(o ConfigOptions) []byte {
 	if o.GuidTTL > 0 {
 		gateway.GUIDTTL = o.GuidTTL.String()
 	}
+	if o.Queues {
+		gateway.Queues = &configQueues{}
+	}
+	gateway.AgentState = o.AgentState
 	for _, id := range s.ids {
 		agent := configAgent{ID: id}
 		if !o.WithoutGuids {

@@ -35,11 +35,17 @@ func TestGeneratedConfigurationLoads(t *testing.T) {
 		agents  []string
 		guidOf  func(string) string
 		caFile  string
+		// queues and agentState are what the configuration turns on.
+		queues, agentState bool
 	}{
-		{"plain, last call", plain.ConfigYAML(true), plain.URL(), true, plain.AgentIDs(), plain.Guid, ""},
-		{"plain, no last call", plain.ConfigYAML(false), plain.URL(), false, plain.AgentIDs(), plain.Guid, ""},
+		{"plain, last call", plain.ConfigYAML(true), plain.URL(), true, plain.AgentIDs(), plain.Guid, "", false, false},
+		{"plain, no last call", plain.ConfigYAML(false), plain.URL(), false, plain.AgentIDs(), plain.Guid, "", false, false},
 		{"TLS with CA file", secure.ConfigYAMLWithCAFile(true, "ca.pem"), secure.URL(), true, secure.AgentIDs(), secure.Guid,
-			filepath.Join(dir, "ca.pem")},
+			filepath.Join(dir, "ca.pem"), false, false},
+		{"queues and agent states", plain.ConfigYAMLWith(simulator.ConfigOptions{Queues: true, AgentState: true}), plain.URL(), false,
+			plain.AgentIDs(), plain.Guid, "", true, true},
+		{"queues only", plain.ConfigYAMLWith(simulator.ConfigOptions{Queues: true}), plain.URL(), false,
+			plain.AgentIDs(), plain.Guid, "", true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +59,12 @@ func TestGeneratedConfigurationLoads(t *testing.T) {
 			gw := cfg.Gateways[0]
 			if gw.URL != tc.url || gw.IncludesLastCall() != tc.last || len(gw.Agents) != len(tc.agents) {
 				t.Fatalf("loaded %+v", gw)
+			}
+			if (gw.Queues != nil) != tc.queues || gw.AgentState != tc.agentState {
+				t.Fatalf("queues %+v, agent_state %v; want queues %v, agent_state %v\n%s", gw.Queues, gw.AgentState, tc.queues, tc.agentState, tc.content)
+			}
+			if tc.queues && (!gw.Queues.Discover() || gw.Queues.DiscoveryInterval == 0) {
+				t.Fatalf("queues %+v: want every queue discovered at the default interval", gw.Queues)
 			}
 			for i, agent := range gw.Agents {
 				if agent.ID != tc.agents[i] || string(agent.GUID) != tc.guidOf(agent.ID) {
