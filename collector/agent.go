@@ -146,13 +146,12 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 	defer s.mu.Unlock()
 	folds := gw.folds
 	if obs.err != nil {
-		if obs.err.Reason == gateway.ReasonRetcode {
-			obs.retcode = folds.retcode.value(obs.err.Retcode)
-		}
-		s.errorCounts.inc(errorKey{obs.err.Reason, obs.retcode})
+		key := folds.errorKey(obs.err)
+		obs.retcode = key.retcode
+		s.errorCounts.inc(key)
 	} else {
 		if obs.statusErr != nil {
-			s.errorCounts[folds.errorKey(obs.statusErr)]++
+			s.errorCounts.inc(folds.errorKey(obs.statusErr))
 		}
 		if call := obs.answer.Call; call != nil {
 			obs.labels = folds.callLabels(call)

@@ -207,7 +207,7 @@ func (gw *gatewayTarget) queueSkills(ctx context.Context, e *Exporter, a *agentT
 	discovered := make([]queueSkill, 0, min(len(answer.Skills), config.MaxQueues))
 	seen := map[int64]bool{}
 	for _, s := range answer.Skills {
-		if id := s.ID.Value; id > 0 && !seen[id] && len(discovered) < config.MaxQueues {
+		if id := s.ID.Value(); id > 0 && !seen[id] && len(discovered) < config.MaxQueues {
 			seen[id] = true
 			discovered = append(discovered, queueSkill{id: id, name: string(s.Name)})
 		}
@@ -279,8 +279,8 @@ func (gw *gatewayTarget) collectQueues(res *queueResult, ch chan<- prometheus.Me
 			{queueSignedInDesc, stat.AgentsSignedIn},
 			{queueAvailableDesc, stat.AgentsAvailable},
 		} {
-			if g.n.Valid {
-				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(g.n.Value), gw.name, id, name)
+			if g.n.Valid() {
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(g.n.Value()), gw.name, id, name)
 			}
 		}
 	}

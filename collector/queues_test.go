@@ -399,7 +399,7 @@ func TestStateSourcesCombine(t *testing.T) {
 			if tc.err == nil {
 				obs.answer = answered(tc.body)
 			}
-			if name, ok := (gateway.AgentStatus{State: gateway.Number{Value: tc.gatewayState, Valid: tc.gatewayState != 0}}).Name(); ok {
+			if name, ok := (gateway.AgentStatus{State: stateNumber(tc.gatewayState)}).Name(); ok {
 				obs.gatewayState = name
 			}
 			if got := obs.state(); got != tc.want {
@@ -407,4 +407,12 @@ func TestStateSourcesCombine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stateNumber is a gateway state code, unknown for 0 (no state sent).
+func stateNumber(code int64) gateway.Number {
+	if code == 0 {
+		return gateway.Number{}
+	}
+	return gateway.NumberOf(code)
 }
