@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -125,8 +126,11 @@ func checkRenewal(ctx context.Context, api promAPI, agents int, window time.Dura
 // countNoGUID is how many agents Prometheus last saw without a usable Guid.
 func countNoGUID(ctx context.Context, api promAPI) (int, error) {
 	samples, err := api.query(ctx, `sum(agentgateway_agent_state{state="no_guid"})`)
-	if err != nil || len(samples) == 0 {
-		return 0, fmt.Errorf("no agentgateway_agent_state{state=\"no_guid\"}: %v", err)
+	if err != nil {
+		return 0, err
+	}
+	if len(samples) == 0 {
+		return 0, errors.New(`no agentgateway_agent_state{state="no_guid"} series`)
 	}
 	n, err := strconv.ParseFloat(fmt.Sprint(samples[0].Value[1]), 64)
 	return int(n), err
