@@ -111,7 +111,9 @@ func (s setup) check(ctx context.Context, t *testing.T, p pair) {
 		"--guid-push.token-file="+tokenFile)
 	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
 	supply := &guidSupply{sim: sim}
-	go supply.pushEverySecond(ctx, pushURL, token, configGateway, signedOutAgent, signedOutGUID)
+	pushCtx, stopPushing := context.WithCancel(ctx)
+	t.Cleanup(stopPushing)
+	go supply.pushEverySecond(pushCtx, pushURL, token, configGateway, signedOutAgent, signedOutGUID)
 
 	amAddr := loopback.TestAddr(t)
 	amConfig := filepath.Join(dir, "alertmanager.yml")
