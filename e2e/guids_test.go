@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -105,13 +106,18 @@ func checkRenewal(ctx context.Context, api promAPI, agents int, window time.Dura
 		return fmt.Errorf("Guid ages of %d agents, want %d", len(ages), agents)
 	}
 	for _, s := range ages {
-		age, err := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
-		if err != nil {
-			return fmt.Errorf("Guid age %v: %w", s.Value[1], err)
-		}
-		if age >= guidTTL.Seconds() {
+		if age := sampleValue([]sample{s}); !(age < guidTTL.Seconds()) { // NaN fails too
 			return fmt.Errorf("agent %s: Guid %.0fs old within the last %v, guid_ttl is %v", s.Metric["agent_id"], age, window, guidTTL)
 		}
+	}
+	// The window must be covered: right after start-up a young Guid
+	// proves nothing about its renewal.
+	scrapes, err := api.query(ctx, "min(count_over_time(agentgateway_agent_guid_age_seconds"+sim+w+"))")
+	if err != nil {
+		return err
+	}
+	if n := sampleValue(scrapes); !(n >= 2*window.Seconds()/3) { // NaN fails too
+		return fmt.Errorf("%.0f scrapes of Guid ages in the last %v, too few to judge", n, window)
 	}
 	noGUID, err := api.query(ctx, `max_over_time(agentgateway_agent_query_failed{reason="no_guid",agent_id!="`+signedOutAgent+`"}`+w+`) == 1`)
 	if err != nil {
@@ -132,6 +138,17 @@ func countNoGUID(ctx context.Context, api promAPI) (int, error) {
 	if len(samples) == 0 {
 		return 0, errors.New(`no agentgateway_agent_state{state="no_guid"} series`)
 	}
-	n, err := strconv.ParseFloat(fmt.Sprint(samples[0].Value[1]), 64)
-	return int(n), err
+	return int(sampleValue(samples)), nil
+}
+
+// sampleValue is the value of the first sample, or NaN.
+func sampleValue(samples []sample) float64 {
+	if len(samples) == 0 {
+		return math.NaN()
+	}
+	v, err := strconv.ParseFloat(fmt.Sprint(samples[0].Value[1]), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
 }
