@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,27 +80,41 @@ func (s setup) check(ctx context.Context, t *testing.T, p pair) {
 
 	// The simulated gateway writes an agents.yml that points at itself. It
 	// serves HTTPS, as the real gateway does, and returns the previous call,
-	// as the exporter asks by default. Queue statistics and agent states are
-	// on, for the wallboard and the queue alerts.
+	// as the exporter asks by default. Its session owner keeps the agents
+	// signed in and pushes each renewed Guid to the exporter. Queue statistics
+	// and agent states are on, for the wallboard and the queue alerts.
 	agentsFile := filepath.Join(dir, "agents.yml")
-	simAddr := loopback.TestAddr(t)
-	sim := start(ctx, t, dir, s.simBin, "--listen-address="+simAddr, "--agents="+simulatedAgents,
-		"--tls", "--include-last-call", "--config-queues", "--config-agent-state", "--write-config="+agentsFile)
+	tokenFile := filepath.Join(dir, "push-token")
+	token := newPushToken()
+	writeFile(t, tokenFile, token+"\n")
+	simAddr, exporterAddr := loopback.TestAddr(t), loopback.TestAddr(t)
+	pushURL := "http://" + exporterAddr + "/api/v1/guids"
+	sim := start(ctx, t, dir, s.simBin, append([]string{"--listen-address=" + simAddr, "--agents=" + simulatedAgents,
+		"--tls", "--include-last-call", "--config-queues", "--config-agent-state", "--write-config=" + agentsFile}, dynamicAuthArgs(pushURL, tokenFile)...)...)
 	// One agent the gateway does not know is added, as in a real agents.yml
 	// that lists someone who has not signed in: the failure panels and the
 	// session alert then have something to show whatever the simulator does.
+	// Its made-up Guid is pushed by the test along with the session owner's
+	// (see guidSupply), or guid_ttl would leave the agent no_guid.
+	var configGateway string
 	if err := eventually(ctx, 30*time.Second, 100*time.Millisecond, func() error {
 		if err := sim.exited(); err != nil {
 			return err
 		}
-		return addSignedOutAgent(agentsFile, signedOutAgent)
+		var err error
+		configGateway, err = addSignedOutAgent(agentsFile, signedOutAgent)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 
-	exporterAddr := loopback.TestAddr(t)
-	exporter := start(ctx, t, dir, s.exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr)
+	exporter := start(ctx, t, dir, s.exporterBin, "--config.file="+agentsFile, "--web.listen-address="+exporterAddr,
+		"--guid-push.token-file="+tokenFile)
 	waitReady(ctx, t, exporter, "http://"+exporterAddr+"/metrics")
+	supply := &guidSupply{sim: sim}
+	pushCtx, stopPushing := context.WithCancel(ctx)
+	t.Cleanup(stopPushing)
+	go supply.pushEverySecond(pushCtx, pushURL, token, configGateway, signedOutAgent, signedOutGUID)
 
 	amAddr := loopback.TestAddr(t)
 	amConfig := filepath.Join(dir, "alertmanager.yml")
@@ -260,6 +275,19 @@ scrape_configs:
 		}
 	})
 
+	// Over the checks above, which take a minute or more, the Guids were
+	// renewed many times; the last half minute shows whether every renewal
+	// reached the exporter in time.
+	t.Run("guid renewal", func(t *testing.T) {
+		agents, _ := strconv.Atoi(simulatedAgents)
+		if err := eventually(ctx, time.Minute, 2*time.Second, func() error {
+			return checkRenewal(ctx, api, agents, 30*time.Second)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("every Guid of the %d agents renewed within guid_ttl %v over the last 30s", agents, guidTTL)
+	})
+
 	t.Run("session lost alert", func(t *testing.T) {
 		want := map[string]string{"gateway": gateway, "agent_id": signedOutAgent}
 		if err := waitAlert(ctx, api, amAddr, "AgentGatewayAgentSessionLost", want); err != nil {
@@ -268,12 +296,50 @@ scrape_configs:
 		t.Logf("AgentGatewayAgentSessionLost for agent %s arrived in Alertmanager", signedOutAgent)
 	})
 
+	t.Run("guid supply stale alert", func(t *testing.T) {
+		firing, err := api.query(ctx, `ALERTS{alertname="AgentGatewayGuidSupplyStale",alertstate="firing"}`)
+		if err != nil || len(firing) > 0 {
+			t.Fatalf("AgentGatewayGuidSupplyStale before the pushes stopped: %v (%v)", firing, err)
+		}
+		if err := supply.pause(); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitAlert(ctx, api, amAddr, "AgentGatewayGuidSupplyStale", map[string]string{"gateway": gateway}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("AgentGatewayGuidSupplyStale for %q arrived in Alertmanager", gateway)
+		if n, err := countNoGUID(ctx, api); err != nil {
+			t.Error(err)
+		} else if n == 0 {
+			t.Error("the alert fired but Prometheus saw no agent without a usable Guid")
+		}
+		// With the pushes back, the agents are queried again.
+		if err := supply.resume(); err != nil {
+			t.Fatal(err)
+		}
+		if err := eventually(ctx, time.Minute, time.Second, func() error {
+			n, err := countNoGUID(ctx, api)
+			if err == nil && n > 0 {
+				err = fmt.Errorf("%d agents still without a usable Guid", n)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("after the pushes resumed no agent is without a usable Guid")
+	})
+
 	t.Run("gateway down alert", func(t *testing.T) {
 		sim.kill()
 		if err := waitAlert(ctx, api, amAddr, "AgentGatewayDown", map[string]string{"gateway": gateway}); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("AgentGatewayDown for %q arrived in Alertmanager", gateway)
+		// The discovered queues stay listed, now unanswered: queue_up 0.
+		if err := waitAlert(ctx, api, amAddr, "AgentGatewayQueueStatisticsMissing", map[string]string{"gateway": gateway}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("AgentGatewayQueueStatisticsMissing for %q arrived in Alertmanager", gateway)
 	})
 }
 
@@ -316,31 +382,33 @@ func waitAlert(ctx context.Context, api promAPI, amAddr, name string, want map[s
 }
 
 // addSignedOutAgent appends an agent with a Guid nobody issued to the first
-// gateway of an agents.yml; it fails while the file is missing or incomplete.
-func addSignedOutAgent(path, id string) error {
+// gateway of an agents.yml, and returns the gateway's name; it fails while
+// the file is missing or incomplete.
+func addSignedOutAgent(path, id string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var cfg map[string]any
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	gateways, _ := cfg["gateways"].([]any)
 	if len(gateways) == 0 {
-		return fmt.Errorf("%s: no gateways yet", path)
+		return "", fmt.Errorf("%s: no gateways yet", path)
 	}
 	gw, ok := gateways[0].(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s: unexpected gateway entry %v", path, gateways[0])
+		return "", fmt.Errorf("%s: unexpected gateway entry %v", path, gateways[0])
 	}
+	name, _ := gw["name"].(string)
 	agents, _ := gw["agents"].([]any)
-	gw["agents"] = append(agents, map[string]any{"id": id, "guid": "00000000-0000-0000-0000-000000000000.AgentGateway0"})
+	gw["agents"] = append(agents, map[string]any{"id": id, "guid": signedOutGUID})
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return os.WriteFile(path, out, 0o600)
+	return name, os.WriteFile(path, out, 0o600)
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -5,6 +5,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
+	chart "github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
 // Selectors shared by the queries. Per-agent series follow both variables;
@@ -55,11 +56,16 @@ func rows() []row {
 			stat("Gateways", "Whether at least one query to the gateway got a decodable answer in the last scrape.", "none",
 				q{`agentgateway_gateway_up{` + gw + `}`, "{{gateway}}"}).
 				Thresholds(steps("red", at{1, "green"})).Mappings(upDown),
-			stacked(timeseries("Agents by state", "Every agent is in exactly one state; \"error\" means its query failed for a reason other than a lost session.", "none",
+			stacked(timeseries("Agents by state", "Every agent is in exactly one state; \"error\" means its query failed for a reason other than a lost session, \"no_guid\" that it was not queried for want of a usable Guid.", "none",
 				q{`sum by (state) (agentgateway_agent_state{` + agent + `})`, "{{state}}"})),
 			stacked(timeseries("Failing queries by retcode", "Agents whose last query failed, by failure reason and gateway retcode (empty unless the reason is \"retcode\").", "none",
 				q{`count by (reason, retcode) (agentgateway_agent_query_failed{` + agent + `})`, "{{reason}} {{retcode}}"})).
 				NoValue(noFailures),
+			guidAge(),
+			// Every agent has a no_guid state series, so a healthy gateway shows 0 here.
+			stat("Agents without a usable Guid", "Agents not queried because they have no Guid, or only one older than the gateway's guid_ttl: the session owner does not supply their Guids (see AgentGatewayGuidSupplyStale).", "none",
+				q{`sum by (gateway) (agentgateway_agent_state{` + gw + `, state="no_guid"})`, "{{gateway}}"}).
+				Thresholds(orangeIfAny).Span(graphW),
 		}},
 
 		{"Calls now", []cog.Builder[dashboard.Panel]{
@@ -112,11 +118,12 @@ func rows() []row {
 			timeseries("Calls without a leave reason", "Share of ended calls for which the gateway gave no reason (unknown), or whose end the exporter did not see (unobserved: the agent finished more than one call between two scrapes, or the exporter lost track). The outcome shares are only as good as these are low.", "percentunit",
 				q{`gateway:agentgateway_calls_leave_reason_unknown:ratio_rate15m{` + gw + `}`, "{{gateway}} unknown"},
 				q{`gateway:agentgateway_calls_unobserved:ratio_rate15m{` + gw + `}`, "{{gateway}} unobserved"}),
-			timeseries("Agents per gateway", "Agents answering, in call, signed out and failing, per gateway.", "none",
+			timeseries("Agents per gateway", "Agents answering, in call, signed out, failing and not queried for want of a usable Guid, per gateway.", "none",
 				q{`gateway:agentgateway_agents_up:sum{` + gw + `}`, "{{gateway}} answering"},
 				q{`gateway:agentgateway_agents_in_call:sum{` + gw + `}`, "{{gateway}} in call"},
 				q{`gateway:agentgateway_agents_signed_out:sum{` + gw + `}`, "{{gateway}} signed out"},
-				q{`gateway:agentgateway_agents_failing:count{` + gw + `}`, "{{gateway}} failing"}),
+				q{`gateway:agentgateway_agents_failing:count{` + gw + `}`, "{{gateway}} failing"},
+				q{`sum by (gateway) (agentgateway_agent_state{` + gw + `, state="no_guid"})`, "{{gateway}} without a usable Guid"}),
 			timeseries("Occupancy (estimate)", "Time the answering agents spent in calls, sampled at every scrape: a call shorter than the scrape interval may be missed entirely.", "percentunit",
 				q{`sum by (gateway) (avg_over_time(agentgateway_agent_in_call{` + agent + `}[$__rate_interval])) / sum by (gateway) (avg_over_time(agentgateway_agent_up{` + agent + `}[$__rate_interval]))`, "{{gateway}}"}),
 		}},
@@ -148,6 +155,17 @@ func rows() []row {
 				q{`max by (instance) (scrape_samples_scraped` + watching + `)`, "{{instance}}"}),
 		}},
 	}
+}
+
+// guidAge shows how old the agents' Guids are against the gateway's guid_ttl.
+// The freshest Guid crossing guid_ttl is what AgentGatewayGuidSupplyStale
+// watches: the whole supply stopped. The oldest alone crossing it is one
+// agent whose Guid no longer arrives, such as one who went home.
+func guidAge() *chart.PanelBuilder {
+	return timeseries("Guid age", "Seconds since each agent's Guid was last supplied (pushed, read from a file or taken from a Set-GUID header), oldest and freshest per gateway, against the gateway's guid_ttl: a Guid older than that is not sent.", "s",
+		q{`max by (gateway) (agentgateway_agent_guid_age_seconds{` + gw + `})`, "{{gateway}} oldest Guid"},
+		q{`min by (gateway) (agentgateway_agent_guid_age_seconds{` + gw + `})`, "{{gateway}} freshest Guid"},
+		q{`max by (gateway) (agentgateway_gateway_guid_ttl_seconds{` + gw + `})`, "{{gateway}} guid_ttl"})
 }
 
 // liveCalls is the table of calls in progress, one line per agent, longest

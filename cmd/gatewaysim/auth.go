@@ -71,6 +71,12 @@ func (f *authFlags) readToken() (string, error) {
 	return token, nil
 }
 
+// pausable is the part of the session owner that SIGUSR1 and SIGUSR2 reach.
+type pausable interface {
+	PausePushes()
+	ResumePushes()
+}
+
 // startDesktop runs the session owner against the simulator.
 func (f *authFlags) startDesktop(ctx context.Context, srv *simulator.Server, token string, logOutput io.Writer) (*simulator.Desktop, error) {
 	logger := log.With(log.NewLogfmtLogger(log.NewSyncWriter(logOutput)), "ts", log.DefaultTimestampUTC, "component", "session-owner")

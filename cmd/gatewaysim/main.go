@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 		"and reaches only the event poll, in a Set-GUID header). In static and dynamic mode an agent nobody polls is "+
 		"signed out after --idle-sign-out, and the written configuration has no Guids: give --push.url and "+
 		"--push.token-file to run a session owner that signs the agents in, polls their events and pushes each new "+
-		"Guid to the exporter's push API.")
+		"Guid to the exporter's push API; SIGUSR1 pauses its pushes (the agents stay signed in) and SIGUSR2 resumes them.")
 	listenAddress := app.Flag("listen-address", "Address to listen on.").Default("127.0.0.1:8043").String()
 	agents := app.Flag("agents", "Number of agents (in preset mode signed in from the start).").Default("40").Int()
 	firstAgentID := app.Flag("first-agent-id", "Id of the first agent; the others follow.").Default("1001").Int()
@@ -147,6 +147,7 @@ func run(ctx context.Context, args []string, stdout, logOutput io.Writer) error 
 		}
 		defer desktop.Close()
 		logger.Info("session owner running", "push_url", redacted(auth.pushURL), "gateway", auth.pushGateway)
+		pauseOnSignals(ctx, desktop, logger)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
