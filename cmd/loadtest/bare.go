@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/agentgateway/agentgateway_exporter/internal/bareclient"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
+	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
 
@@ -34,6 +36,11 @@ import (
 // scrapes, so both see the same machine: on a shared machine the CPU time
 // of the same work drifts with what else runs.
 //
+// With queues and agent_state in agents.yml (--queues) it does the
+// exporter's work of those too: each agent's agentstatus right after its
+// callinfo, on the same worker, and per round one queryacdstat per 100
+// skill queues, discovered once with agentvdnskill in the first round.
+//
 // Protocol: each line "round" on the child's standard input makes it query
 // every agent once and answer with a roundReport line; at the end of its
 // input it answers with a bareTotals line and exits.
@@ -43,18 +50,30 @@ const bareClientArg = "--bare-client-child"
 // roundReport is the child's answer to one round.
 type roundReport struct {
 	Wall       time.Duration `json:"wall"`
+	Requests   int64         `json:"requests"`
 	Errors     int64         `json:"errors"`
 	FirstError string        `json:"first_error,omitempty"`
 }
 
 // bareTotals is the child's last answer: its own CPU time from the end of
-// its first round (from the start when there was only one) to the end.
+// its first round (from the start when there was only one) to the end, and
+// the requests it sent in that time.
 type bareTotals struct {
 	CPU     time.Duration `json:"cpu"`
 	Queries int           `json:"queries"`
 }
 
-type bareAgent struct{ url, guid string }
+type bareAgent struct{ id, url, statusURL, guid string }
+
+// bareWork is what one round asks of the gateway.
+type bareWork struct {
+	base   string
+	agents []bareAgent
+	// queues asks for skill-queue statistics; skills are the discovered
+	// queues, nil until the first discovery.
+	queues bool
+	skills []int64
+}
 
 // runBareClient is the child's main: it reads the exporter's agents.yml and
 // does rounds as told on standard input.
@@ -68,12 +87,12 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 		return err
 	}
 	gw := cfg.Gateways[0]
-	agents := make([]bareAgent, len(gw.Agents))
-	base := gw.BaseURL.String()
+	work := &bareWork{base: gw.BaseURL.String(), agents: make([]bareAgent, len(gw.Agents)), queues: gw.Queues != nil}
 	for i, a := range gw.Agents {
-		agents[i] = bareAgent{
-			url:  bareclient.URL(base, url.PathEscape(a.ID)),
-			guid: string(a.GUID),
+		id := url.PathEscape(a.ID)
+		work.agents[i] = bareAgent{id: id, url: bareclient.URL(work.base, id), guid: string(a.GUID)}
+		if gw.AgentState {
+			work.agents[i].statusURL = bareclient.AgentStatusURL(work.base, id)
 		}
 	}
 	// The gateway's tls_config (the simulator's certificate with --tls).
@@ -94,6 +113,8 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 		totals   bareTotals
 		cpuStart time.Duration
 		rounds   int
+		// firstRequests are the requests of the first round.
+		firstRequests int64
 	)
 	if cpuStart, err = selfCPU(); err != nil {
 		return err
@@ -103,15 +124,16 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 		if lines.Text() != "round" {
 			return fmt.Errorf("unknown command %q", lines.Text())
 		}
-		report := bareRound(client, agents, concurrency, timeout)
+		report := bareRound(client, work, concurrency, timeout)
 		if rounds++; rounds == 1 {
+			firstRequests = report.Requests
 			// The first round opens the connections; like the exporter's
 			// first scrape it is left out of the CPU time.
 			if cpuStart, err = selfCPU(); err != nil {
 				return err
 			}
 		} else {
-			totals.Queries += len(agents)
+			totals.Queries += int(report.Requests)
 		}
 		if err := enc.Encode(report); err != nil {
 			return err
@@ -127,46 +149,96 @@ func runBareClient(in io.Reader, out io.Writer, configFile string, concurrency i
 	totals.CPU = cpuEnd - cpuStart
 	if rounds == 1 {
 		// One round only: its CPU time is all there is.
-		totals.Queries = len(agents)
+		totals.Queries = int(firstRequests)
 	}
 	return enc.Encode(totals)
 }
 
-// bareRound queries every agent once with concurrency workers.
-func bareRound(client *http.Client, agents []bareAgent, concurrency int, timeout time.Duration) roundReport {
+// bareRound queries every agent once with concurrency workers; with
+// queues, one of the workers' jobs is the round's queue statistics.
+func bareRound(client *http.Client, work *bareWork, concurrency int, timeout time.Duration) roundReport {
 	var (
-		failures   atomic.Int64
-		firstError atomic.Value
-		wg         sync.WaitGroup
+		requests, failures atomic.Int64
+		firstError         atomic.Value
+		wg                 sync.WaitGroup
 	)
+	fail := func(err error) {
+		failures.Add(1)
+		firstError.CompareAndSwap(nil, err.Error())
+	}
 	started := time.Now()
-	next := make(chan bareAgent)
-	for range min(concurrency, len(agents)) {
+	next := make(chan func())
+	for range min(concurrency, len(work.agents)+1) {
 		wg.Go(func() {
-			for a := range next {
-				if err := bareQuery(client, a, timeout); err != nil {
-					failures.Add(1)
-					firstError.CompareAndSwap(nil, err.Error())
-				}
+			for job := range next {
+				job()
 			}
 		})
 	}
-	for _, a := range agents {
-		next <- a
+	if work.queues {
+		next <- func() {
+			n, err := work.queueStats(client, timeout)
+			requests.Add(n)
+			if err != nil {
+				fail(err)
+			}
+		}
+	}
+	for _, a := range work.agents {
+		next <- func() {
+			n, err := bareQuery(client, a, timeout)
+			requests.Add(n)
+			if err != nil {
+				fail(err)
+			}
+		}
 	}
 	close(next)
 	wg.Wait()
-	report := roundReport{Wall: time.Since(started), Errors: failures.Load()}
+	report := roundReport{Wall: time.Since(started), Requests: requests.Load(), Errors: failures.Load()}
 	if msg, ok := firstError.Load().(string); ok {
 		report.FirstError = msg
 	}
 	return report
 }
 
-func bareQuery(client *http.Client, a bareAgent, timeout time.Duration) error {
+// bareQuery asks for one agent's call information and, with agent_state,
+// then for its state; it returns the requests sent.
+func bareQuery(client *http.Client, a bareAgent, timeout time.Duration) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return bareclient.Query(ctx, client, a.url, a.guid)
+	if err := bareclient.Query(ctx, client, a.url, a.guid); err != nil || a.statusURL == "" {
+		return 1, err
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return 2, bareclient.QueryAgentStatus(ctx, client, a.statusURL, a.guid)
+}
+
+// queueStats discovers the skill queues on the first round and asks for
+// their statistics, one request per batch, with the first agent's Guid.
+// It returns the requests sent.
+func (w *bareWork) queueStats(client *http.Client, timeout time.Duration) (int64, error) {
+	a := w.agents[0]
+	var sent int64
+	if w.skills == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		skills, err := bareclient.QueryVDNSkills(ctx, client, bareclient.VDNSkillsURL(w.base, a.id), a.guid)
+		if sent++; err != nil {
+			return sent, err
+		}
+		w.skills = skills
+	}
+	for batch := range slices.Chunk(w.skills, gateway.MaxSkillsPerQuery) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := bareclient.QueryACDStat(ctx, client, bareclient.ACDStatURL(w.base, a.id), a.guid, batch)
+		cancel()
+		if sent++; err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
 }
 
 var errBareFailed = errors.New("the bare client's queries failed")

@@ -23,7 +23,7 @@ import (
 type exporterRun struct {
 	scrapes []time.Duration
 	// cpu is the exporter's CPU time over scrapes 2..R (all when R = 1),
-	// and queries the agent queries of those scrapes.
+	// and queries the requests the simulator saw in those scrapes.
 	cpu      time.Duration
 	queries  int
 	totalCPU time.Duration // over the whole life of the process, from wait4
@@ -146,7 +146,8 @@ func (x *exporterProc) scrape(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	run.requests += x.sim.Stats().Requests - requestsBefore
+	requests := x.sim.Stats().Requests - requestsBefore
+	run.requests += requests
 	if conns := x.sim.ConnectionsOpened() - connsBefore; i == 0 {
 		run.firstConns = conns
 	} else {
@@ -156,7 +157,7 @@ func (x *exporterProc) scrape(ctx context.Context, i int) error {
 		run.simCPU += selfAfter - selfBefore
 	}
 	run.cpu = cpuNow - x.cpuStart
-	run.queries += o.agents
+	run.queries += int(requests)
 	run.scrapes = append(run.scrapes, elapsed)
 
 	text := body

@@ -6,6 +6,7 @@
 //	go run ./cmd/loadtest --agents=1000 --latency=20ms --scrapes=20 --concurrency=64
 //	go run ./cmd/loadtest --agents=1000 --soak
 //	go run ./cmd/loadtest --agents=1000 --tls
+//	go run ./cmd/loadtest --agents=1000 --queues
 //
 // The simulator runs inside this process on 127.0.0.1. The exporter is the
 // real binary, built from this module and run as a child process, so the
@@ -29,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
 )
 
@@ -47,12 +49,16 @@ type options struct {
 	soak                         bool
 	gzip                         bool
 	tls                          bool
-	memoryLimit                  string
-	gogc                         int
-	exporterBin                  string
-	maxDuration                  time.Duration
-	keep                         bool
-	cpuProfile                   string
+	queues                       bool
+	// skills are the skill queues of the simulated VDN, known once the
+	// simulator runs; with queues they set the queue requests per scrape.
+	skills      int
+	memoryLimit string
+	gogc        int
+	exporterBin string
+	maxDuration time.Duration
+	keep        bool
+	cpuProfile  string
 }
 
 func main() {
@@ -88,6 +94,8 @@ func run(args []string) int {
 	fs.BoolVar(&o.soak, "soak", false, "many scrapes at low latency with fast call churn, no bare client; checks that memory stays flat")
 	fs.BoolVar(&o.gzip, "gzip", true, "ask for a gzip-compressed answer, as Prometheus does")
 	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
+	fs.BoolVar(&o.queues, "queues", false, "turn on queues: {} and agent_state: true: per scrape one agentstatus per agent after its callinfo,\n"+
+		"and one queryacdstat per 100 skill queues (found with one agentvdnskill in the first scrape); the bare client does the same")
 	fs.IntVar(&o.gogc, "gogc", 30, "GOGC for the exporter, as the README recommends for large fleets; 0 leaves Go's default (100)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "off", "GOMEMLIMIT for the exporter: off, or a size such as 24MiB")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
@@ -170,10 +178,31 @@ func exporterEnv(o options) []string {
 
 var memoryLimitSyntax = regexp.MustCompile(`^[1-9][0-9]*(B|KiB|MiB|GiB)?$`)
 
+// requestsPerAgent are the requests one agent takes per scrape: callinfo,
+// and with --queues agentstatus after it.
+func requestsPerAgent(o options) int {
+	if o.queues {
+		return 2
+	}
+	return 1
+}
+
+// requestsPerScrape are the requests of one scrape after the first (which
+// also discovers the skill queues with --queues).
+func requestsPerScrape(o options) int {
+	n := requestsPerAgent(o) * o.agents
+	if o.queues {
+		n += (o.skills + gateway.MaxSkillsPerQuery - 1) / gateway.MaxSkillsPerQuery
+	}
+	return n
+}
+
 // expectedRound is the time one pass over every agent needs when only the
-// concurrency limit and the gateway's latency count.
+// concurrency limit and the gateway's latency count: the requests of a
+// scrape in waves of concurrency, and no fewer waves than one agent's
+// requests, which follow each other.
 func expectedRound(o options) time.Duration {
-	rounds := (o.agents + o.concurrency - 1) / o.concurrency
+	rounds := max((requestsPerScrape(o)+o.concurrency-1)/o.concurrency, requestsPerAgent(o))
 	return time.Duration(rounds) * o.latency
 }
 
@@ -195,6 +224,9 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 	if o.tls {
 		mode += ", TLS"
 	}
+	if o.queues {
+		mode += ", queues and agent states"
+	}
 	fmt.Printf("loadtest: %d agents, %s latency, concurrency %d, %d scrapes%s (%s, %s/%s, %d CPUs)\n",
 		o.agents, o.latency, o.concurrency, o.scrapes, mode, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 
@@ -213,6 +245,7 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	defer sim.Close()
+	o.skills = len(sim.QueueStats())
 	if o.tls {
 		if err := os.WriteFile(filepath.Join(dir, caFile), sim.CACertPEM(), 0o600); err != nil {
 			return false, err
@@ -284,14 +317,17 @@ func loadTest(ctx context.Context, o options) (bool, error) {
 const caFile = "simulator-ca.pem"
 
 // agentsYAML is the exporter's configuration: one gateway, every simulated
-// agent with its Guid, and with --tls the simulator's certificate as the
-// gateway's CA.
+// agent with its Guid, with --tls the simulator's certificate as the
+// gateway's CA, and with --queues queue statistics and agent states.
 func agentsYAML(sim *simulator.Server, o options) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "gateways:\n  - name: main\n    url: %s\n    timeout: 5s\n    concurrency: %d\n    include_last_call: true\n",
 		sim.URL(), o.concurrency)
 	if o.tls {
 		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", caFile)
+	}
+	if o.queues {
+		b.WriteString("    queues: {}\n    agent_state: true\n")
 	}
 	b.WriteString("    agents:\n")
 	for _, id := range sim.AgentIDs() {

@@ -92,9 +92,10 @@ func TestLoadTestRuns(t *testing.T) {
 	for _, o := range []options{
 		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true},
 		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true, tls: true, gogc: 30, memoryLimit: "64MiB"},
+		{agents: 20, scrapes: 3, concurrency: 4, latency: time.Millisecond, gzip: true, queues: true},
 	} {
 		if _, err := loadTest(ctx, o); err != nil {
-			t.Fatalf("TLS %v: %v", o.tls, err)
+			t.Fatalf("TLS %v, queues %v: %v", o.tls, o.queues, err)
 		}
 	}
 }
@@ -111,6 +112,32 @@ func TestExporterMemoryLimit(t *testing.T) {
 	} {
 		if got := exporterMemoryLimit(tt.flag); got != tt.want {
 			t.Errorf("--memory-limit=%s: %q, want %q", tt.flag, got, tt.want)
+		}
+	}
+}
+
+// TestRequestsPerScrape checks the request count and the ideal wall time
+// the targets are built on.
+func TestRequestsPerScrape(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		o        options
+		requests int
+		round    time.Duration
+	}{
+		{"callinfo only", options{agents: 1000, concurrency: 64, latency: 20 * time.Millisecond}, 1000, 16 * 20 * time.Millisecond},
+		// 2 × 1000 + 1 queryacdstat = 2001 requests: 32 waves of 64.
+		{"queues, four skills", options{agents: 1000, concurrency: 64, latency: 20 * time.Millisecond, queues: true, skills: 4}, 2001, 32 * 20 * time.Millisecond},
+		{"queues, 250 skills", options{agents: 10, concurrency: 4, latency: time.Millisecond, queues: true, skills: 250}, 23, 6 * time.Millisecond},
+		// Fewer requests than the concurrency: an agent's two requests still follow each other.
+		{"queues, few agents", options{agents: 3, concurrency: 64, latency: 10 * time.Millisecond, queues: true, skills: 4}, 7, 20 * time.Millisecond},
+		{"skills without queues", options{agents: 3, concurrency: 64, latency: 10 * time.Millisecond, skills: 4}, 3, 10 * time.Millisecond},
+	} {
+		if got := requestsPerScrape(tt.o); got != tt.requests {
+			t.Errorf("%s: %d requests per scrape, want %d", tt.name, got, tt.requests)
+		}
+		if got := expectedRound(tt.o); got != tt.round {
+			t.Errorf("%s: ideal round %s, want %s", tt.name, got, tt.round)
 		}
 	}
 }

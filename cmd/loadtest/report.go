@@ -23,7 +23,7 @@ const (
 // is missed.
 func report(o options, bare *bareResult, ex *exporterRun) bool {
 	if bare != nil {
-		fmt.Printf("\nbare client: %d GETs + encoding/json decodes per round, concurrency %d\n", o.agents, o.concurrency)
+		fmt.Printf("\nbare client: %d requests + encoding/json decodes per round, concurrency %d\n", requestsPerScrape(o), o.concurrency)
 		fmt.Printf("  wall per round      %s\n", durationStats(bare.rounds))
 		fmt.Printf("  CPU per query       %s   (%s over %d queries)\n", perQuery(bare.cpu, bare.queries), bare.cpu.Round(time.Millisecond), bare.queries)
 		fmt.Printf("  requests            %d at the simulator, %d new connections%s\n", bare.requests, bare.conns, handshakes(o))
@@ -83,8 +83,18 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 	for _, n := range ex.agentsUp {
 		allUp = allUp && n == o.agents
 	}
-	check(allUp && ex.requests == int64(o.agents*o.scrapes), "every scrape queried and reported all %d agents (%d requests, agents up per scrape %d..%d)",
-		o.agents, ex.requests, slices.Min(ex.agentsUp), slices.Max(ex.agentsUp))
+	want := int64(requestsPerScrape(o) * o.scrapes)
+	asked := ""
+	if o.queues {
+		// One agentvdnskill in the first scrape finds the skill queues.
+		want++
+		asked = fmt.Sprintf("; %d per agent, %d skill queues", requestsPerAgent(o), o.skills)
+	}
+	check(allUp && ex.requests == want, "every scrape queried and reported all %d agents (%d requests, want %d%s; agents up per scrape %d..%d)",
+		o.agents, ex.requests, want, asked, slices.Min(ex.agentsUp), slices.Max(ex.agentsUp))
+	if bare != nil && bare.requests != want {
+		fmt.Printf("        (the bare client sent %d requests, not %d: the comparison is not like with like)\n", bare.requests, want)
+	}
 
 	if bare != nil {
 		exporterCPU, bareCPU := perQueryDuration(ex.cpu, ex.queries), perQueryDuration(bare.cpu, bare.queries)
@@ -105,7 +115,7 @@ func report(o options, bare *bareResult, ex *exporterRun) bool {
 		skip("wall per scrape: --soak runs at a latency where CPU, not the gateway, sets the pace (mean %s)", mean(steady).Round(time.Millisecond))
 	} else {
 		check(mean(steady) <= wallLimit, "wall per scrape %s (mean after the first) ≤ %.2f × ceil(%d/%d) × %s + %s = %s",
-			mean(steady).Round(time.Millisecond), wallFactor, o.agents, o.concurrency, o.latency, wallSlack, wallLimit.Round(time.Millisecond))
+			mean(steady).Round(time.Millisecond), wallFactor, requestsPerScrape(o), o.concurrency, o.latency, wallSlack, wallLimit.Round(time.Millisecond))
 		if bare != nil {
 			fmt.Printf("        (for comparison, the bare client's mean round took %s)\n", mean(afterFirst(bare.rounds)).Round(time.Millisecond))
 		}

@@ -8,8 +8,6 @@ package bareclient
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 )
 
@@ -51,31 +49,13 @@ func URL(baseURL, agentID string) string {
 // Query sends one query to url and decodes the answer; a non-zero retcode
 // is an error.
 func Query(ctx context.Context, client *http.Client, url, guid string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+	result, err := send(ctx, client, http.MethodGet, url, guid, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Guid", guid)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var a answer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return err
-	}
-	if a.Retcode != "0" {
-		return fmt.Errorf("retcode %s", a.Retcode)
-	}
-	if len(a.Result) > 0 && a.Result[0] == '{' {
+	if len(result) > 0 && result[0] == '{' {
 		var c call
-		return json.Unmarshal(a.Result, &c)
+		return json.Unmarshal(result, &c)
 	}
 	return nil
 }
