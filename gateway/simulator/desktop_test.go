@@ -446,7 +446,16 @@ func TestDesktopStopsWithItsContext(t *testing.T) {
 	waitFor(t, "the first Guids", func() bool { return exporter.current(srv.Simulator) })
 	cancel()
 	d.Close() // waits for the pollers and the pusher
+	// A request cancelled on its way may still reach the server after Close
+	// returns; once the count has held still, nothing more may come. A
+	// desktop still polling every millisecond never lets it hold still.
 	requests := srv.Stats().SessionRequests
+	waitFor(t, "the session requests to settle", func() bool {
+		before := requests
+		time.Sleep(20 * time.Millisecond)
+		requests = srv.Stats().SessionRequests
+		return requests == before
+	})
 	time.Sleep(50 * time.Millisecond) // fifty repoll delays
 	if got := srv.Stats().SessionRequests; got != requests {
 		t.Errorf("%d requests after the context ended", got-requests)
