@@ -36,7 +36,6 @@ func BenchmarkHeap10000(b *testing.B) {
 	if err := e.ApplyConfig(cfg); err != nil {
 		b.Fatal(err)
 	}
-	cfg, yaml = nil, ""
 	handler := e.MetricsHandler(HandlerOptions{Gatherer: prometheus.NewRegistry(), DefaultTimeout: time.Minute})
 	b.ReportAllocs()
 	for b.Loop() {
