@@ -45,7 +45,7 @@ func (t *callTracker) observe(sentAt time.Time, call *gateway.CallInfo) []endedC
 		if call != nil && call.Ended() {
 			t.countedID = call.CallID
 		} else {
-			t.active = copyCall(call)
+			t.active = inProgress(call)
 		}
 		return nil
 	}
@@ -69,15 +69,19 @@ func (t *callTracker) observe(sentAt time.Time, call *gateway.CallInfo) []endedC
 		}
 		t.active = nil
 	case call.CallID != "":
-		t.active = copyCall(call)
+		t.active = inProgress(call)
 	}
 	return ended
 }
 
-func copyCall(call *gateway.CallInfo) *gateway.CallInfo {
+// inProgress is the call to remember as in progress, or nil. It is the
+// decoded answer's own call, not a copy: answers are never changed after
+// decoding (fillMissing completes a copy), and the agent's latest
+// observation holds the same call, so a copy would keep a second one per
+// talking agent (0.9 MiB of live heap at ten thousand simulated agents).
+func inProgress(call *gateway.CallInfo) *gateway.CallInfo {
 	if call == nil || call.Ended() || call.CallID == "" {
 		return nil
 	}
-	c := *call
-	return &c
+	return call
 }

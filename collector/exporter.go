@@ -91,6 +91,15 @@ type agentTarget struct {
 	state  *agentState
 }
 
+// cell is the Guid cell of the agent with the id, nil for an agent not
+// configured; byID is not changed once the target is built.
+func (gw *gatewayTarget) cell(id string) *guids.Cell {
+	if a := gw.byID[id]; a != nil {
+		return a.cell
+	}
+	return nil
+}
+
 // ApplyConfig replaces the configuration. State of agents that stay (same
 // gateway name and agent id) is kept, so counters never reset on reload;
 // agents that go are forgotten and vanish from the output.
@@ -114,16 +123,13 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 		next = append(next, gw)
 	}
 
-	cells := make(map[string]map[string]*guids.Cell, len(next))
+	cells := make(map[string]guids.Cells, len(next))
 	for _, gw := range next {
 		for _, change := range gw.guidChanges {
 			change()
 		}
 		gw.guidChanges = nil
-		cells[gw.name] = make(map[string]*guids.Cell, len(gw.agents))
-		for _, a := range gw.agents {
-			cells[gw.name][a.id] = a.cell
-		}
+		cells[gw.name] = gw.cell
 	}
 	e.mu.Lock()
 	e.gateways = next

@@ -130,10 +130,15 @@ type gatewayResult struct {
 // the gateway-wide slots keep concurrent scrapes within the same bound.
 func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection) gatewayResult {
 	started := time.Now()
-	var agents []*agentTarget
-	for _, a := range gw.agents {
-		if sel.includes(a.id) {
-			agents = append(agents, a)
+	// Without sharding a scrape takes every agent: the target's own list,
+	// never changed once built, rather than a copy per scrape.
+	agents := gw.agents
+	if sel.Shards > 1 {
+		agents = nil
+		for _, a := range gw.agents {
+			if sel.includes(a.id) {
+				agents = append(agents, a)
+			}
 		}
 	}
 	histograms := gw.histograms.forSelection(sel)

@@ -21,7 +21,11 @@ const (
 func newTestStore(now time.Time) (*Store, map[string]*Cell) {
 	store := NewStore(func() time.Time { return now })
 	cells := map[string]*Cell{"1001": {}, "1002": {}, "1003": {}}
-	store.Configure(map[string]map[string]*Cell{"main": cells, "backup": {"2001": {}}})
+	backup := map[string]*Cell{"2001": {}}
+	store.Configure(map[string]Cells{
+		"main":   func(id string) *Cell { return cells[id] },
+		"backup": func(id string) *Cell { return backup[id] },
+	})
 	return store, cells
 }
 

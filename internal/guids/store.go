@@ -96,7 +96,7 @@ type Store struct {
 	now func() time.Time
 
 	mu       sync.RWMutex
-	gateways map[string]map[string]*Cell
+	gateways map[string]Cells
 	counts   map[string]*updateCounts
 }
 
@@ -109,15 +109,20 @@ func NewStore(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, gateways: map[string]map[string]*Cell{}, counts: map[string]*updateCounts{}}
+	return &Store{now: now, gateways: map[string]Cells{}, counts: map[string]*updateCounts{}}
 }
 
 // Now is the store's clock, the one Guid ages are measured on.
 func (s *Store) Now() time.Time { return s.now() }
 
-// Configure replaces the agents Guids are accepted for: cells by gateway
-// name and agent id. Update counts of gateways that stay are kept.
-func (s *Store) Configure(gateways map[string]map[string]*Cell) {
+// Cells finds a configured agent's cell by agent id, nil for an agent not
+// configured. It is a lookup into the caller's own index of agents, so the
+// store keeps no second map of ten thousand entries.
+type Cells func(agentID string) *Cell
+
+// Configure replaces the agents Guids are accepted for: each gateway's
+// cells by gateway name. Update counts of gateways that stay are kept.
+func (s *Store) Configure(gateways map[string]Cells) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	counts := make(map[string]*updateCounts, len(gateways))
@@ -191,7 +196,7 @@ func (s *Store) Push(gateway string, guids map[string]string) (accepted int, rej
 	rejected = map[string]string{}
 	now := s.now()
 	for id, guid := range guids {
-		cell := cells[id]
+		cell := cells(id)
 		if cell == nil {
 			rejected[ShortID(id)] = reasonNotConfigured
 			s.Count(gateway, SourcePush, false)
