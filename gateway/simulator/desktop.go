@@ -33,7 +33,7 @@ type Desktop struct {
 	polling, pushing gate
 	pollMu           sync.RWMutex // read-held by each poll and sign-in, so that PausePolling can wait for them
 	pushMu           sync.Mutex   // held while a push is sent, so that PausePushes can wait for it
-	mu               sync.Mutex
+	mu               sync.Mutex   // guards dirty
 	dirty            map[*deskAgent]struct{}
 	batch            int
 	wake             chan struct{}
