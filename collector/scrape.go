@@ -228,32 +228,31 @@ func timedOut(sentAt time.Time, err error) *observation {
 }
 
 // query sends one request and records its outcome in the agent's state.
+// It waits for a slot, the rate limiter and sends within the request
+// timeout as every query to the gateway does (withSlot); a local timeout
+// before sending is an observation of its own.
 func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget, guid string, histograms *callHistograms) *observation {
 	queued := time.Now()
-	select {
-	case gw.slots <- struct{}{}:
-	case <-ctx.Done():
-		return gw.finish(ctx, e, a, histograms, timedOut(queued, ctx.Err()))
-	}
-	defer func() { <-gw.slots }()
-	if gw.limiter != nil {
-		if err := gw.limiter.Wait(ctx); err != nil {
-			return gw.finish(ctx, e, a, histograms, timedOut(queued, err))
+	var obs *observation
+	err := gw.withSlot(ctx, func(reqCtx context.Context) error {
+		sentAt, askedAt := time.Now(), e.opts.Now()
+		answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
+		gw.adoptHeaderGUID(e, a, guid, newGUID)
+		obs = &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
+		if err != nil {
+			var queryErr *gateway.QueryError
+			errors.As(err, &queryErr)
+			obs.err = queryErr
 		}
-	}
-	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
-	defer cancel()
-	sentAt, askedAt := time.Now(), e.opts.Now()
-	answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
-	gw.adoptHeaderGUID(e, a, guid, newGUID)
-	obs := &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
-	if err != nil {
+		if gw.cfg.AgentState && obs.err == nil {
+			gw.queryStatus(ctx, a, guid, obs)
+		}
+		return nil
+	})
+	if obs == nil { // no slot or no rate before the deadline: nothing was sent
 		var queryErr *gateway.QueryError
 		errors.As(err, &queryErr)
-		obs.err = queryErr
-	}
-	if gw.cfg.AgentState && obs.err == nil {
-		gw.queryStatus(ctx, a, guid, obs)
+		obs = &observation{sentAt: queued, duration: time.Since(queued), err: queryErr}
 	}
 	return gw.finish(ctx, e, a, histograms, obs)
 }
