@@ -88,7 +88,7 @@ func clientFiles(c *promconfig.HTTPClientConfig) []clientFile {
 // the library reports without naming its key.
 func firstKey(k *keyLines, keys ...string) string {
 	for _, key := range keys {
-		if _, ok := k.lines[key]; ok {
+		if k.has(key) {
 			return key
 		}
 	}

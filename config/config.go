@@ -132,7 +132,7 @@ func Load(content []byte, name string, opts ...LoadOption) (*Config, error) {
 	if err := yaml.Unmarshal(content, &root); err != nil {
 		return nil, yamlError(name, err)
 	}
-	d := &decoder{file: name}
+	d := &decoder{file: name, noAnchors: !bytes.Contains(content, []byte("&"))}
 	cfg := &Config{}
 	d.decodeConfig(&root, cfg)
 	applyLoadOptions(cfg, opts)
@@ -178,7 +178,7 @@ func (c *Config) validate(d *decoder, dir string) {
 	}
 	gatewayNames := map[string]int{}
 	for _, gw := range c.Gateways {
-		if len(gw.keys.lines) == 0 {
+		if gw.keys.empty() {
 			if gw.keys.ok("") {
 				d.errorf(gw.line, "%s is empty", gw.title())
 			}
@@ -269,7 +269,7 @@ func (a *Agent) validate(d *decoder, where, dir string, agentIDs map[string]int,
 	fail := func(key, format string, args ...any) {
 		d.errorf(a.keys.at(key, a.line), where+a.title()+": "+format, args...)
 	}
-	if len(a.keys.lines) == 0 {
+	if a.keys.empty() {
 		if a.keys.ok("") {
 			d.errorf(a.line, "%s%s is empty", where, a.title())
 		}

@@ -22,44 +22,13 @@ import (
 type decoder struct {
 	file string
 	errs []*Error
+	// noAnchors: the file has no & at all, so no node is shared.
+	noAnchors bool
 }
 
 func (d *decoder) errorf(line int, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
-
-// keyLines is where each key of a gateway or agent was written, nested keys
-// as dotted paths (tls_config.ca_file), so validation can point at it, and
-// which values could not be decoded, so validation does not report them a
-// second time.
-type keyLines struct {
-	lines map[string]int
-	bad   map[string]bool
-}
-
-func newKeyLines() *keyLines {
-	return &keyLines{lines: map[string]int{}}
-}
-
-func (k *keyLines) markBad(key string) {
-	if k.bad == nil {
-		k.bad = map[string]bool{}
-	}
-	k.bad[key] = true
-}
-
-// at is the line of key, or fallback when the key was not written.
-func (k *keyLines) at(key string, fallback int) int {
-	if k != nil {
-		if line, ok := k.lines[key]; ok {
-			return line
-		}
-	}
-	return fallback
-}
-
-// ok reports whether key was decoded without a problem (or not written).
-func (k *keyLines) ok(key string) bool { return k == nil || !k.bad[key] }
 
 // decodeMapping decodes the mapping n into the struct out. where prefixes
 // messages (`gateway "main": `), prefix is the dotted path of n itself, and
@@ -76,7 +45,6 @@ func (d *decoder) decodeMapping(n *yaml.Node, out reflect.Value, where, prefix s
 		return
 	}
 	fields := fieldsOf(out.Type())
-	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, value := n.Content[i], n.Content[i+1]
 		if key.Tag == "!!merge" { // <<: *defaults
@@ -86,11 +54,10 @@ func (d *decoder) decodeMapping(n *yaml.Node, out reflect.Value, where, prefix s
 			continue
 		}
 		name := prefix + key.Value
-		if first, dup := seen[key.Value]; dup {
-			d.errorf(key.Line, "%s%s is given twice (first at line %d)", where, name, first)
+		if first := earlierKey(n.Content[:i], key.Value); first != nil {
+			d.errorf(key.Line, "%s%s is given twice (first at line %d)", where, name, first.Line)
 			continue
 		}
-		seen[key.Value] = key.Line
 		index, known := fields[key.Value]
 		if !known {
 			if near := nearestKey(key.Value, fields); near != "" {
@@ -100,12 +67,24 @@ func (d *decoder) decodeMapping(n *yaml.Node, out reflect.Value, where, prefix s
 			}
 			continue
 		}
-		lines.lines[name] = key.Line
+		lines.set(name, key.Line)
 		if special != nil && special(key, value) {
 			continue
 		}
 		d.decodeValue(key, value, out.FieldByIndex(index), where, name, lines)
 	}
+}
+
+// earlierKey is the key of the mapping's pairs that is written as key, if
+// any: a mapping's own keys (not merged ones, which it may override) must
+// differ. Mappings are short; a scan costs less than a map per agent.
+func earlierKey(pairs []*yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i].Tag != "!!merge" && pairs[i].Value == key {
+			return pairs[i]
+		}
+	}
+	return nil
 }
 
 // decodeValue decodes one value. A mapping for a settings struct is
@@ -319,23 +298,33 @@ func (d *decoder) decodeConfig(root *yaml.Node, cfg *Config) {
 	if body.Kind == 0 || (body.Kind == yaml.ScalarNode && body.Tag == "!!null") {
 		return // an empty file: validation says there are no gateways
 	}
-	d.decodeMapping(body, reflect.ValueOf(cfg).Elem(), "", "", newKeyLines(), func(key, value *yaml.Node) bool {
+	d.decodeMapping(body, reflect.ValueOf(cfg).Elem(), "", "", newKeyLines(1), func(key, value *yaml.Node) bool {
 		if key.Value != "gateways" {
 			return false
 		}
 		for i, item := range d.list(value, "gateways must be a list of gateways") {
-			gw := &Gateway{index: i + 1, line: item.Line, keys: newKeyLines()}
+			gw := &Gateway{index: i + 1, line: item.Line, keys: newKeyLines(16)}
 			cfg.Gateways = append(cfg.Gateways, gw)
 			gw.Name = scalarValue(item, "name")
 			d.decodeItem(item, gw, gw.keys, gw.title()+": ", func(key, value *yaml.Node) bool {
 				if key.Value != "agents" {
 					return false
 				}
-				for j, item := range d.list(value, gw.title()+": agents must be a list of agents") {
-					agent := &Agent{index: j + 1, line: item.Line, keys: newKeyLines()}
+				items := d.list(value, gw.title()+": agents must be a list of agents")
+				// In a file without anchors nothing else refers to an
+				// item, so each is let go once decoded: the parsed tree of
+				// a large agents.yml is several times the size of the
+				// agents it describes.
+				release := d.noAnchors
+				gw.Agents = make([]*Agent, 0, len(items))
+				for j, item := range items {
+					agent := &Agent{index: j + 1, line: item.Line, keys: newKeyLines(3)}
 					gw.Agents = append(gw.Agents, agent)
 					agent.ID = scalarValue(item, "id")
 					d.decodeItem(item, agent, agent.keys, gw.title()+": "+agent.title()+": ", nil)
+					if release {
+						items[j] = nil
+					}
 				}
 				return true
 			})
