@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 )
 
 // requiredEnv makes a missing tool a failure instead of a skip, for CI
@@ -187,23 +188,14 @@ func waitReady(ctx context.Context, t *testing.T, p *process, url string) {
 
 // httpGet returns the body of a 200 answer to GET url.
 func httpGet(ctx context.Context, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	ans, err := httpcall.Do(ctx, &http.Client{Timeout: 15 * time.Second}, httpcall.Request{URL: url}, nil)
+	if err == nil {
+		err = ans.StatusError()
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}
-	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return body, nil
+	return ans.Body, nil
 }
 
 // run executes a short command and returns its combined output.

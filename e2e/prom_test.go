@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 )
 
 // promAPI is a minimal client of Prometheus' HTTP API.
@@ -34,22 +35,13 @@ type errBadQuery struct{ msg string }
 func (e errBadQuery) Error() string { return e.msg }
 
 func (p promAPI) get(ctx context.Context, path string, params url.Values, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path+"?"+params.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	ans, err := httpcall.Do(ctx, p.client, httpcall.Request{URL: p.base + path + "?" + params.Encode()}, nil)
 	if err != nil {
 		return err
 	}
 	var r apiResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fmt.Errorf("%s: %s: %.200s", path, resp.Status, body)
+	if err := json.Unmarshal(ans.Body, &r); err != nil {
+		return fmt.Errorf("%s: HTTP status %d: %.200s", path, ans.StatusCode, ans.Body)
 	}
 	if r.Status != "success" {
 		if r.ErrorType == "bad_data" {

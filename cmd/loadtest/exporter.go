@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 	"github.com/agentgateway/agentgateway_exporter/internal/loopback"
 
 	"github.com/agentgateway/agentgateway_exporter/gateway/simulator"
@@ -206,31 +207,23 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=al
 	"text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
 
 func scrape(ctx context.Context, client *http.Client, url string, timeout time.Duration, gzipped bool) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+	ans, err := httpcall.Do(ctx, client, httpcall.Request{URL: url}, func(h http.Header) {
+		h.Set("Accept", prometheusAccept)
+		if gzipped {
+			h.Set("Accept-Encoding", "gzip")
+		}
+		h.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+	})
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", prometheusAccept)
-	if gzipped {
-		req.Header.Set("Accept-Encoding", "gzip")
-	}
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
-	resp, err := client.Do(req)
-	if err != nil {
+	if err := ans.StatusError(); err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP status %d: %.200s", resp.StatusCode, body)
-	}
-	if gzipped && resp.Header.Get("Content-Encoding") != "gzip" {
+	if gzipped && ans.Header.Get("Content-Encoding") != "gzip" {
 		return nil, errors.New("answer not gzip-compressed")
 	}
-	return body, nil
+	return ans.Body, nil
 }
 
 func gunzip(body []byte) ([]byte, error) {

@@ -8,9 +8,7 @@ import "time"
 // an idle agent. Options.Quirks shape the answer as for generated calls, except that UnknownEnums
 // does not change the values given.
 func (s *Simulator) SetCall(agentID string, c Call) {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	_, previous := a.calls(now, &s.life)
 	a.manualCount++
@@ -28,9 +26,7 @@ func (s *Simulator) SetCall(agentID string, c Call) {
 // as its previous call, off the automatic lifecycle until ResumeLifecycle. Without a current call the
 // agent just stays idle.
 func (s *Simulator) EndCall(agentID string, leaveReason int) {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	current, previous := a.calls(now, &s.life)
 	if current != nil {
@@ -57,16 +53,14 @@ func (s *Simulator) EndCall(agentID string, leaveReason int) {
 // ClearCalls makes the agent idle without a previous call, as after a fresh sign-in, off the automatic
 // lifecycle until ResumeLifecycle.
 func (s *Simulator) ClearCalls(agentID string) {
-	a := s.agentFor(agentID)
-	a.mu.Lock()
+	a, _ := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	a.manual = &manualCalls{}
 }
 
 // ResumeLifecycle hands the agent back to the automatic lifecycle after SetCall, EndCall or ClearCalls.
 func (s *Simulator) ResumeLifecycle(agentID string) {
-	a := s.agentFor(agentID)
-	a.mu.Lock()
+	a, _ := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	a.manual = nil
 }
@@ -74,17 +68,14 @@ func (s *Simulator) ResumeLifecycle(agentID string) {
 // Calls returns what the agent's answers report at the simulator's clock: the current call and the
 // previous one, nil when there is none. Tests use it to know what to expect.
 func (s *Simulator) Calls(agentID string) (current, previous *Call) {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	return a.calls(now, &s.life)
 }
 
 // SignOut ends the agent's session: it answers 100-006 (not signed in) until SignIn or a new sign-in.
 func (s *Simulator) SignOut(agentID string) {
-	a := s.agentFor(agentID)
-	a.mu.Lock()
+	a, _ := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	a.session.signedIn = false
 }
@@ -92,9 +83,7 @@ func (s *Simulator) SignOut(agentID string) {
 // SignIn undoes SignOut: the agent keeps its Guid, and counts as polled now. An agent that never had a
 // Guid gets a new session, as a sign-in through the gateway's interface would give it.
 func (s *Simulator) SignIn(agentID string) {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	if a.session.guid == "" {
 		a.signIn(now, bits(s.opts.Seed))
@@ -110,16 +99,14 @@ func (s *Simulator) SignIn(agentID string) {
 // SetRetcode makes the agent's answers carry this error code (with "result":""); "" clears it.
 // Sign-out, Guid and flow control checks come first.
 func (s *Simulator) SetRetcode(agentID, retcode string) {
-	a := s.agentFor(agentID)
-	a.mu.Lock()
+	a, _ := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	a.retcode = retcode
 }
 
 // SetFault makes the agent's answers fail as f says, before any other check; Fault{} clears it.
 func (s *Simulator) SetFault(agentID string, f Fault) {
-	a := s.agentFor(agentID)
-	a.mu.Lock()
+	a, _ := s.lockAgent(agentID)
 	defer a.mu.Unlock()
 	a.fault = f
 	a.faultLeft = f.Count

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -91,20 +92,13 @@ func (o DesktopOptions) withDefaults() (DesktopOptions, error) {
 	if o.Pollers < 0 || o.PushBatch < 0 {
 		errs = append(errs, errors.New("pollers and push batch must not be negative"))
 	}
-	if o.Pollers == 0 {
-		o.Pollers = defaultMaxPollers
-	}
-	o.Pollers = max(1, min(o.Pollers, len(o.AgentIDs)))
+	o.Pollers = max(1, min(cmp.Or(o.Pollers, defaultMaxPollers), len(o.AgentIDs)))
 	o.PollTimeout = meanOrDefault(o.PollTimeout, defaultPollTimeout)
 	o.RepollDelay = meanOrDefault(o.RepollDelay, defaultRepollDelay)
 	o.RetryDelay = meanOrDefault(o.RetryDelay, defaultRetryDelay)
 	o.PushDelay = meanOrDefault(o.PushDelay, defaultPushDelay)
-	if o.PushBatch == 0 {
-		o.PushBatch = defaultPushBatch
-	}
-	if o.Gateway == "" {
-		o.Gateway = ConfigGateway
-	}
+	o.PushBatch = cmp.Or(o.PushBatch, defaultPushBatch)
+	o.Gateway = cmp.Or(o.Gateway, ConfigGateway)
 	if o.PushClient == nil {
 		o.PushClient = &http.Client{Timeout: defaultPollTimeout}
 	}

@@ -1,18 +1,18 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-kit/log/level"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 )
 
 // pushRequest is the body of the exporter's Guid push API.
@@ -164,33 +164,25 @@ func (d *Desktop) send(ctx context.Context, guids map[string]string) (status int
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.o.PollTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, d.o.PushURL, bytes.NewReader(body))
+	ans, err := httpcall.Do(ctx, d.push, httpcall.Request{Method: http.MethodPut, URL: d.o.PushURL, Body: body, Limit: maxAnswerSize}, func(h http.Header) {
+		h.Set("Content-Type", "application/json")
+		h.Set("Authorization", "Bearer "+d.o.PushToken)
+	})
 	if err != nil {
-		return 0, err
+		return ans.StatusCode, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+d.o.PushToken)
-	resp, err := d.push.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("HTTP %d", resp.StatusCode)
+	if ans.StatusCode != http.StatusOK {
+		return ans.StatusCode, fmt.Errorf("HTTP %d", ans.StatusCode)
 	}
 	var answer pushAnswer
-	if err := json.Unmarshal(raw, &answer); err != nil || answer.Accepted == nil {
-		return resp.StatusCode, errors.New("HTTP 200 without the push API's answer")
+	if err := json.Unmarshal(ans.Body, &answer); err != nil || answer.Accepted == nil {
+		return http.StatusOK, errors.New("HTTP 200 without the push API's answer")
 	}
 	d.stats.pushes.Add(1)
 	d.stats.accepted.Add(int64(*answer.Accepted))
 	d.stats.rejected.Add(int64(len(answer.Rejected)))
 	d.logRejections(answer.Rejected, guids)
-	return resp.StatusCode, nil
+	return http.StatusOK, nil
 }
 
 func (d *Desktop) logRejections(rejected, guids map[string]string) {

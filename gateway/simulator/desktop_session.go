@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/go-kit/log/level"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 )
 
 func (d *Desktop) signIn(ctx context.Context, a *deskAgent) turn {
@@ -83,34 +84,22 @@ func (d *Desktop) warn(a *deskAgent, keyvals ...any) {
 func (d *Desktop) call(ctx context.Context, method, path, guid string, body []byte) (retcode, newGUID string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.o.PollTimeout)
 	defer cancel()
-	var reader io.Reader
-	if body != nil {
-		reader = strings.NewReader(string(body))
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, reader)
-	if err != nil {
-		return "", "", err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	if guid != "" {
-		req.Header.Set("Guid", guid)
-	}
-	resp, err := d.gateway.Do(req)
-	if err != nil {
-		return "", "", err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
+	ans, err := httpcall.Do(ctx, d.gateway, httpcall.Request{Method: method, URL: d.base + path, Body: body, Limit: maxAnswerSize}, func(h http.Header) {
+		h.Set("Content-Type", "application/json; charset=UTF-8")
+		if guid != "" {
+			h.Set("Guid", guid)
+		}
+	})
 	if err != nil {
 		return "", "", err
 	}
 	var envelope struct {
 		Retcode json.RawMessage `json:"retcode"`
 	}
-	if json.Unmarshal(raw, &envelope) != nil || len(envelope.Retcode) == 0 {
-		return "", "", fmt.Errorf("HTTP %d without a gateway answer", resp.StatusCode)
+	if json.Unmarshal(ans.Body, &envelope) != nil || len(envelope.Retcode) == 0 {
+		return "", "", fmt.Errorf("HTTP %d without a gateway answer", ans.StatusCode)
 	}
-	return strings.Trim(string(envelope.Retcode), `"`), guidOf(resp.Header.Get(SetGuidHeader)), nil
+	return strings.Trim(string(envelope.Retcode), `"`), guidOf(ans.Header.Get(SetGuidHeader)), nil
 }
 
 // guidOf takes the Guid out of a Set-GUID value such as "JSESSIONID=<uuid>.AgentGateway0", leniently:

@@ -8,31 +8,22 @@ import (
 // Guid returns the Guid the agent must currently send: in AuthDynamic the latest renewal, even one no
 // poll has handed out yet; "" while the agent never signed in.
 func (s *Simulator) Guid(agentID string) string { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, _ := s.lockSession(agentID)
 	defer a.mu.Unlock()
-	a.advance(now, &s.opts, bits(s.opts.Seed))
 	return a.session.guid
 }
 
 // GuidAccepted reports whether a query of the agent with this Guid would pass the session check now.
 func (s *Simulator) GuidAccepted(agentID, guid string) bool { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockSession(agentID)
 	defer a.mu.Unlock()
-	a.advance(now, &s.opts, bits(s.opts.Seed))
 	return a.checkGUID(guid, now, &s.opts) == ""
 }
 
 // SignedIn reports whether the agent has a session now (an agent nobody polled is signed out).
 func (s *Simulator) SignedIn(agentID string) bool {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, _ := s.lockSession(agentID)
 	defer a.mu.Unlock()
-	a.advance(now, &s.opts, bits(s.opts.Seed))
 	return a.session.signedIn
 }
 
@@ -56,11 +47,8 @@ func guidFor(seed uint64, agentID string, generation uint64) string {
 // Unlike a renewal, the old Guid is answered with Options.StaleGuidRetcode at once. The session owner
 // gets the new one with its next poll.
 func (s *Simulator) RotateGuid(agentID string) string { //nolint:revive // spelt like the gateway's Guid header, as the package API was agreed
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockSession(agentID)
 	defer a.mu.Unlock()
-	a.advance(now, &s.opts, bits(s.opts.Seed))
 	a.replaceGUID(bits(s.opts.Seed), time.Time{}, now)
 	a.session.issued = now
 	return a.session.guid

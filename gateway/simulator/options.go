@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -184,15 +185,9 @@ const (
 )
 
 func (o Options) withDefaults() Options {
-	if o.Agents == 0 {
-		o.Agents = defaultAgents
-	}
-	if o.FirstAgentID == 0 {
-		o.FirstAgentID = defaultFirstAgentID
-	}
-	if o.MaxAgentID == 0 {
-		o.MaxAgentID = defaultMaxAgentID
-	}
+	o.Agents = cmp.Or(o.Agents, defaultAgents)
+	o.FirstAgentID = cmp.Or(o.FirstAgentID, defaultFirstAgentID)
+	o.MaxAgentID = cmp.Or(o.MaxAgentID, defaultMaxAgentID)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -201,29 +196,15 @@ func (o Options) withDefaults() Options {
 	o.RingMean = meanOrDefault(o.RingMean, defaultRingMean)
 	o.TalkMean = meanOrDefault(o.TalkMean, defaultTalkMean)
 	o.WrapUpMean = meanOrDefault(o.WrapUpMean, defaultWrapUpMean)
-	if o.VDNID == 0 {
-		o.VDNID = defaultVDNID
-	}
-	if o.BadGuidRetcode == "" {
-		o.BadGuidRetcode = retcodeNotSignedIn
-	}
-	if o.StaleGuidRetcode == "" {
-		o.StaleGuidRetcode = retcodeNoPermission
-	}
-	if o.GuidInterval == 0 {
-		o.GuidInterval = defaultGUIDInterval
-	}
-	if o.GuidTimeout == 0 {
-		o.GuidTimeout = defaultGUIDTimeout
-	}
+	o.VDNID = cmp.Or(o.VDNID, defaultVDNID)
+	o.BadGuidRetcode = cmp.Or(o.BadGuidRetcode, retcodeNotSignedIn)
+	o.StaleGuidRetcode = cmp.Or(o.StaleGuidRetcode, retcodeNoPermission)
+	o.GuidInterval = cmp.Or(o.GuidInterval, defaultGUIDInterval)
+	o.GuidTimeout = cmp.Or(o.GuidTimeout, defaultGUIDTimeout)
 	o.IdleSignOut = meanOrDefault(o.IdleSignOut, defaultIdleSignOut)
 	o.PollWait = meanOrDefault(o.PollWait, defaultPollWait)
-	if o.FlowWindow == 0 {
-		o.FlowWindow = defaultFlowWindow
-	}
-	if o.FlowRetcode == "" {
-		o.FlowRetcode = retcodeRepeated
-	}
+	o.FlowWindow = cmp.Or(o.FlowWindow, defaultFlowWindow)
+	o.FlowRetcode = cmp.Or(o.FlowRetcode, retcodeRepeated)
 	return o
 }
 

@@ -65,11 +65,8 @@ var vdnSkills = []vdnSkill{{voiceSkill, 5}, {chatSkill, 53}, {vipSkill, 5}, {vid
 // 4 idle, 5 wrap-up, 7 in a call, 8 rest, 9 pre-rest) and whether it is in a call, as agentstatus
 // answers them.
 func (s *Simulator) AgentState(agentID string) (code int, working bool) {
-	a := s.agentFor(agentID)
-	now := s.opts.Now()
-	a.mu.Lock()
+	a, now := s.lockSession(agentID)
 	defer a.mu.Unlock()
-	a.advance(now, &s.opts, bits(s.opts.Seed))
 	code, working, _ = a.state(now, &s.life, bits(s.opts.Seed))
 	return code, working
 }

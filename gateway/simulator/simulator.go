@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Simulator is a simulated CC-Gateway. It implements http.Handler and is safe for concurrent use.
@@ -76,6 +77,23 @@ func (s *Simulator) agentFor(agentID string) *agent {
 		panic(fmt.Sprintf("simulator: no agent %q", agentID))
 	}
 	return a
+}
+
+// lockAgent finds the agent, reads the clock and locks the agent; the caller unlocks a.mu. The clock is
+// read before the lock, as a query reads it on arrival.
+func (s *Simulator) lockAgent(agentID string) (a *agent, now time.Time) {
+	a = s.agentFor(agentID)
+	now = s.opts.Now()
+	a.mu.Lock()
+	return a, now
+}
+
+// lockSession is lockAgent that also brings the agent's session up to now (renewals, idle sign-out),
+// as every look at the session needs first.
+func (s *Simulator) lockSession(agentID string) (a *agent, now time.Time) {
+	a, now = s.lockAgent(agentID)
+	a.advance(now, &s.opts, bits(s.opts.Seed))
+	return a, now
 }
 
 // Stats are request counters, for tests of concurrency and keep-alive behaviour. The session

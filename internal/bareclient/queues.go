@@ -1,13 +1,13 @@
 package bareclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/agentgateway/agentgateway_exporter/internal/httpcall"
 )
 
 // The queue and agent-state interfaces, decoded as plainly as Query
@@ -100,27 +100,15 @@ func QueryACDStat(ctx context.Context, client *http.Client, url, guid string, sk
 
 // send makes one request and returns the result of a zero-retcode answer.
 func send(ctx context.Context, client *http.Client, method, url, guid string, body []byte) (json.RawMessage, error) {
-	var reader io.Reader = http.NoBody
-	if body != nil {
-		reader = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, reader)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("Guid", guid)
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	ans, err := httpcall.Do(ctx, client, httpcall.Request{Method: method, URL: url, Body: body}, func(h http.Header) {
+		h.Set("Content-Type", "application/json; charset=UTF-8")
+		h.Set("Guid", guid)
+	})
 	if err != nil {
 		return nil, err
 	}
 	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil {
+	if err := json.Unmarshal(ans.Body, &a); err != nil {
 		return nil, err
 	}
 	if a.Retcode != "0" {
