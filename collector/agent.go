@@ -18,12 +18,14 @@ type observation struct {
 	// which min_interval ages shared answers.
 	askedAt  time.Time
 	duration time.Duration
-	answer   *gateway.Answer
+	// callInfo is the answer's call, nil for none (or a failed query);
+	// the rest of the answer (retcode, message) is not kept.
+	callInfo *gateway.CallInfo
 	err      *gateway.QueryError
 	// retcode and labels are the answer's label values, bounded by the
 	// gateway's labelFolds when the observation is recorded.
 	retcode string
-	labels  callLabels
+	labels  *callLabels // shared by the observations of one gateway
 	// gatewayState is the state agentstatus named, with agent_state; ""
 	// when off, failed or unnamed. statusErr is its failure.
 	gatewayState string
@@ -31,18 +33,18 @@ type observation struct {
 }
 
 func (o *observation) call() *gateway.CallInfo {
-	if o.err != nil || o.answer == nil {
+	if o.err != nil {
 		return nil
 	}
-	return o.answer.Call
+	return o.callInfo
 }
 
 // callState is the state the call information gives.
 func (o *observation) callState() string {
 	switch {
-	case o.err == nil && o.answer.Call == nil, o.err == nil && o.answer.Call.Ended():
+	case o.err == nil && (o.callInfo == nil || o.callInfo.Ended()):
 		return stateIdle
-	case o.err == nil && o.answer.Call.Talking():
+	case o.err == nil && o.callInfo.Talking():
 		return stateTalking
 	case o.err == nil:
 		return stateRinging
@@ -153,10 +155,10 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		if obs.statusErr != nil {
 			s.errorCounts.inc(folds.errorKey(obs.statusErr))
 		}
-		if call := obs.answer.Call; call != nil {
+		if call := obs.callInfo; call != nil {
 			obs.labels = folds.callLabels(call)
 		}
-		for _, ended := range s.calls.observe(obs.sentAt, obs.answer.Call) {
+		for _, ended := range s.calls.observe(obs.sentAt, obs.callInfo) {
 			key := leaveKey{folds.reason.value(ended.reason), ended.description}
 			if key.reason == otherLabelValue {
 				key.description = otherLabelValue

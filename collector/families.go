@@ -120,7 +120,7 @@ var agentFamilies = sortedFamilies([]agentFamily{
 	}},
 	{callInfoFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		if v.obs.call() != nil {
-			l := &v.obs.labels
+			l := v.obs.labels
 			out.add(1, l.callFeature, l.mediaType, l.skill, l.skillID)
 		}
 	}},
@@ -165,34 +165,50 @@ type agentView struct {
 	gatewayStates bool
 }
 
-// views returns every agent of the scrape; sorted by agent id and gateway,
+// viewRef is one agent of a scrape, by the positions of its gateway and of
+// the agent in it. A scrape's agents are listed as these, eight bytes each,
+// and each agentView is built when it is written: a list of the views
+// themselves would hold most of a megabyte more at ten thousand agents,
+// at the moment the scrape's memory peaks.
+type viewRef struct{ gw, agent int32 }
+
+// refs lists every agent of the scrape; sorted by agent id and gateway,
 // the order of the exposition, when asked.
-func (r *scrapeResult) views(sorted bool) []agentView {
+func (r *scrapeResult) refs(sorted bool) []viewRef {
 	n := 0
 	for i := range r.results {
 		n += len(r.results[i].agents)
 	}
-	views := make([]agentView, 0, n)
-	for i, gw := range r.gateways {
-		res := &r.results[i]
-		for j, a := range res.agents {
-			view := agentView{gateway: gw.name, id: a.id, obs: res.observations[j], state: a.state,
-				gatewayStates: gw.cfg.AgentState}
-			if at := res.guidTimes[j]; !at.IsZero() {
-				view.guidAge, view.hasGUID = max(0, r.guidNow.Sub(at).Seconds()), true
-			}
-			views = append(views, view)
+	refs := make([]viewRef, 0, n)
+	for i := range r.gateways {
+		for j := range r.results[i].agents {
+			refs = append(refs, viewRef{int32(i), int32(j)})
 		}
 	}
+	// A gateway's agents are sorted already; only several need merging.
 	if sorted && len(r.gateways) > 1 {
-		slices.SortFunc(views, func(a, b agentView) int {
-			if c := strings.Compare(a.id, b.id); c != 0 {
+		slices.SortFunc(refs, func(a, b viewRef) int {
+			if c := strings.Compare(r.id(a), r.id(b)); c != 0 {
 				return c
 			}
-			return strings.Compare(a.gateway, b.gateway)
+			return strings.Compare(r.gateways[a.gw].name, r.gateways[b.gw].name)
 		})
 	}
-	return views
+	return refs
+}
+
+func (r *scrapeResult) id(ref viewRef) string { return r.results[ref.gw].agents[ref.agent].id }
+
+// view is the agent at ref as this scrape saw it.
+func (r *scrapeResult) view(ref viewRef) agentView {
+	gw, res := r.gateways[ref.gw], &r.results[ref.gw]
+	a := res.agents[ref.agent]
+	view := agentView{gateway: gw.name, id: a.id, obs: res.observations[ref.agent], state: a.state,
+		gatewayStates: gw.cfg.AgentState}
+	if at := res.guidTimes[ref.agent]; !at.IsZero() {
+		view.guidAge, view.hasGUID = max(0, r.guidNow.Sub(at).Seconds()), true
+	}
+	return view
 }
 
 // maxExtraLabels is the most labels a per-agent family has besides gateway

@@ -43,7 +43,18 @@ var keptLeaveReasons = func() map[string]bool {
 // gateway is configured, across reloads.
 type labelFolds struct {
 	retcode, reason, skill, skillID, mediaType, callFeature labelFold
+
+	// calls are the distinct label sets of agentgateway_call_info seen so
+	// far, each held once: every observation of a call points to one, and
+	// ten thousand agents need only a few dozen.
+	callsMu sync.RWMutex
+	calls   map[callLabels]*callLabels
 }
+
+// maxCallLabelSets bounds the shared label sets; beyond it (a gateway
+// that keeps sending new values within the bounds of every label) each
+// observation carries its own.
+const maxCallLabelSets = 4096
 
 func newLabelFolds() *labelFolds {
 	return &labelFolds{
@@ -65,13 +76,35 @@ func (f *labelFolds) all() []*labelFold {
 // callLabels are a call's label values in agentgateway_call_info.
 type callLabels struct{ callFeature, mediaType, skill, skillID string }
 
-func (f *labelFolds) callLabels(call *gateway.CallInfo) callLabels {
-	return callLabels{
+func (f *labelFolds) callLabels(call *gateway.CallInfo) *callLabels {
+	l := callLabels{
 		callFeature: f.callFeature.value(numberLabel(call.CallFeature)),
 		mediaType:   f.mediaType.value(numberLabel(call.MediaType)),
 		skill:       f.skill.value(string(call.CallSkill)),
 		skillID:     f.skillID.value(numberLabel(call.CallSkillID)),
 	}
+	f.callsMu.RLock()
+	shared := f.calls[l]
+	f.callsMu.RUnlock()
+	if shared != nil {
+		return shared
+	}
+	// The values may point into the answer; the shared set must not keep
+	// an answer alive.
+	l = callLabels{strings.Clone(l.callFeature), strings.Clone(l.mediaType), strings.Clone(l.skill), strings.Clone(l.skillID)}
+	f.callsMu.Lock()
+	defer f.callsMu.Unlock()
+	if shared := f.calls[l]; shared != nil {
+		return shared
+	}
+	if len(f.calls) >= maxCallLabelSets {
+		return &l
+	}
+	if f.calls == nil {
+		f.calls = map[callLabels]*callLabels{}
+	}
+	f.calls[l] = &l
+	return &l
 }
 
 // labelFold bounds the values of one label on one gateway.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
 // hostileGateway answers every query with values never seen before: agents
@@ -175,5 +177,41 @@ func TestLabelFoldForms(t *testing.T) {
 		if got := folds.retcode.value(kept); got != kept {
 			t.Errorf("session retcode %s folded to %q once the limit was reached", kept, got)
 		}
+	}
+}
+
+// TestCallLabelSetsAreSharedAndBounded: calls with the same label values
+// share one label set, which keeps no part of the answer, and a gateway
+// sending ever new combinations gets correct labels beyond the bound
+// without the shared sets growing past it.
+func TestCallLabelSetsAreSharedAndBounded(t *testing.T) {
+	f := newLabelFolds()
+	call := func(feature, skillID int64) *gateway.CallInfo {
+		return &gateway.CallInfo{CallFeature: gateway.NumberOf(feature), MediaType: gateway.NumberOf(5),
+			CallSkill: gateway.Text(fmt.Sprintf("skill-%d", skillID)), CallSkillID: gateway.NumberOf(skillID)}
+	}
+	first, second := f.callLabels(call(7, 20011)), f.callLabels(call(7, 20011))
+	if first != second {
+		t.Errorf("two calls with the same labels got two label sets")
+	}
+	if want := (callLabels{"7", "5", "skill-20011", "20011"}); *first != want {
+		t.Errorf("labels %+v, want %+v", *first, want)
+	}
+	combinations := 0
+	for feature := int64(0); feature < 30; feature++ {
+		for skill := int64(1); skill <= 200; skill++ {
+			got := f.callLabels(call(feature, skill))
+			combinations++
+			want := callLabels{fmt.Sprint(feature), "5", fmt.Sprintf("skill-%d", skill), fmt.Sprint(skill)}
+			if *got != want {
+				t.Fatalf("labels %+v, want %+v", *got, want)
+			}
+		}
+	}
+	if combinations <= maxCallLabelSets {
+		t.Fatalf("the test offers %d combinations, not more than the bound %d", combinations, maxCallLabelSets)
+	}
+	if len(f.calls) != maxCallLabelSets {
+		t.Errorf("%d shared label sets, want the bound %d", len(f.calls), maxCallLabelSets)
 	}
 }

@@ -289,7 +289,8 @@ func TestAgentStateFromTheGateway(t *testing.T) {
 	for step := range 60 {
 		g.clock.Advance(23 * time.Second)
 		r := runScrape(t, e, selection{})
-		for _, view := range r.views(false) {
+		for _, ref := range r.refs(false) {
+			view := r.view(ref)
 			var ones []string
 			var buf sampleBuf
 			buf.reset(&view)
@@ -397,7 +398,7 @@ func TestStateSourcesCombine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := &observation{err: tc.err}
 			if tc.err == nil {
-				obs.answer = answered(tc.body)
+				obs.callInfo = answered(tc.body).Call
 			}
 			if name, ok := (gateway.AgentStatus{State: stateNumber(tc.gatewayState)}).Name(); ok {
 				obs.gatewayState = name

@@ -238,7 +238,10 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 		sentAt, askedAt := time.Now(), e.opts.Now()
 		answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
 		gw.adoptHeaderGUID(e, a, guid, newGUID)
-		obs = &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued), answer: answer}
+		obs = &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued)}
+		if answer != nil {
+			obs.callInfo = answer.Call
+		}
 		if err != nil {
 			var queryErr *gateway.QueryError
 			errors.As(err, &queryErr)
@@ -323,7 +326,8 @@ func gatewayUp(observations []*observation) (up float64, asked bool) {
 // collectAgents emits the per-agent families as const metrics.
 func (r *scrapeResult) collectAgents(ch chan<- prometheus.Metric) {
 	var buf sampleBuf
-	for _, view := range r.views(false) {
+	for _, ref := range r.refs(false) {
+		view := r.view(ref)
 		for _, f := range agentFamilies {
 			buf.reset(&view)
 			f.samples(&view, r.now, &buf)

@@ -52,7 +52,7 @@ func BenchmarkCollectAgent(b *testing.B) {
 					b.Fatal(err)
 				}
 				sentAt = sentAt.Add(time.Second)
-				obs := &observation{sentAt: sentAt, duration: time.Millisecond, answer: answer}
+				obs := &observation{sentAt: sentAt, duration: time.Millisecond, callInfo: answer.Call}
 				agent.state.record(obs, gw, histograms, agent.id, logger)
 				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state}
 				line, series = line[:0], 0

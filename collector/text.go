@@ -79,7 +79,7 @@ func writeText(out io.Writer, result *scrapeResult, own prometheus.Gatherer, for
 		bw.Reset(io.Discard)
 		textWriters.Put(bw)
 	}()
-	tw := textWriter{w: bw, views: result.views(true), now: result.now}
+	tw := textWriter{w: bw, result: result, refs: result.refs(true), now: result.now}
 	enc := expfmt.NewEncoder(bw, format)
 	families := agentFamilies
 	for len(gathered) > 0 || len(families) > 0 {
@@ -124,8 +124,11 @@ var textWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(io.Disc
 
 // textWriter writes per-agent families in the text exposition format.
 type textWriter struct {
-	w     *bufio.Writer
-	views []agentView
+	w      *bufio.Writer
+	result *scrapeResult
+	refs   []viewRef
+	// group are the views of the agents sharing an id, being written.
+	group []agentView
 	now   time.Time
 	buf   sampleBuf
 	line  []byte
@@ -135,15 +138,17 @@ type textWriter struct {
 // by label values, or nothing when no agent has a sample.
 func (t *textWriter) family(f agentFamily) error {
 	header := false
-	for i := 0; i < len(t.views); {
+	for i := 0; i < len(t.refs); {
 		// Agents sharing an id (in different gateways) are sorted together.
+		t.group = append(t.group[:0], t.result.view(t.refs[i]))
 		j := i + 1
-		for j < len(t.views) && t.views[j].id == t.views[i].id {
+		for j < len(t.refs) && t.result.id(t.refs[j]) == t.group[0].id {
+			t.group = append(t.group, t.result.view(t.refs[j]))
 			j++
 		}
 		t.buf.samples = t.buf.samples[:0]
-		for k := i; k < j; k++ {
-			t.buf.view = &t.views[k]
+		for k := range t.group {
+			t.buf.view = &t.group[k]
 			f.samples(t.buf.view, t.now, &t.buf)
 		}
 		i = j
