@@ -72,7 +72,6 @@ type gatewayTarget struct {
 	folds      *labelFolds
 	queues     *queueState
 	agents     []*agentTarget
-	byID       map[string]*agentTarget
 	dir        *guidDir // nil without guid_dir
 	// guidChanges are what agents.yml changed about Guids (an inline Guid
 	// set, changed or removed; a guid_file or guid_dir dropped), made only
@@ -92,12 +91,23 @@ type agentTarget struct {
 }
 
 // cell is the Guid cell of the agent with the id, nil for an agent not
-// configured; byID is not changed once the target is built.
+// configured; the agents are not changed once the target is built.
 func (gw *gatewayTarget) cell(id string) *guids.Cell {
-	if a := gw.byID[id]; a != nil {
+	if a := gw.agent(id); a != nil {
 		return a.cell
 	}
 	return nil
+}
+
+// agent is the configured agent with the id, or nil. The agents are
+// sorted by id; a search in them needs no index beside them, which at ten
+// thousand agents would be half a megabyte.
+func (gw *gatewayTarget) agent(id string) *agentTarget {
+	i, found := slices.BinarySearchFunc(gw.agents, id, func(a *agentTarget, id string) int { return strings.Compare(a.id, id) })
+	if !found {
+		return nil
+	}
+	return gw.agents[i]
 }
 
 // ApplyConfig replaces the configuration. State of agents that stay (same
@@ -196,14 +206,12 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	}
 	gw.setGUIDDir(previous)
 	droppedDir := previous != nil && previous.dir != nil && gw.dir == nil
-	gw.byID = make(map[string]*agentTarget, len(cfg.Agents))
 	for _, agentCfg := range cfg.Agents {
 		a, change := e.newAgentTarget(agentCfg, keep[agentCfg.ID], droppedDir)
 		if change != nil {
 			gw.guidChanges = append(gw.guidChanges, change)
 		}
 		gw.agents = append(gw.agents, a)
-		gw.byID[a.id] = a
 	}
 	// In the order of the exposition formats, so a scrape need not sort.
 	slices.SortFunc(gw.agents, func(a, b *agentTarget) int { return strings.Compare(a.id, b.id) })

@@ -120,7 +120,7 @@ func newGUIDDir(path string) *guidDir {
 
 // refresh offers every new or changed file's Guid to its agent, and
 // withdraws the Guid of an agent whose file was removed.
-func (d *guidDir) refresh(r guidReader, agents map[string]*agentTarget) {
+func (d *guidDir) refresh(r guidReader, agent func(id string) *agentTarget) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	entries, err := readDirUnsorted(d.path)
@@ -134,7 +134,7 @@ func (d *guidDir) refresh(r guidReader, agents map[string]*agentTarget) {
 	d.failed = false
 	present := make(map[string]bool, len(entries))
 	for _, entry := range entries {
-		a := agents[entry.Name()]
+		a := agent(entry.Name())
 		if a == nil {
 			continue
 		}
@@ -167,7 +167,7 @@ func (d *guidDir) refresh(r guidReader, agents map[string]*agentTarget) {
 	for id := range d.stamps {
 		if !present[id] {
 			delete(d.stamps, id)
-			if a := agents[id]; a != nil {
+			if a := agent(id); a != nil {
 				a.cell.Withdraw(guids.SourceDir)
 				level.Info(r.logger).Log("msg", "Guid file removed from guid_dir, Guid withdrawn", "gateway", r.gateway, "agent_id", id)
 			}

@@ -46,7 +46,7 @@ func benchmarkGUIDDir(b *testing.B, agents, changed int) {
 		b.Fatal(err)
 	}
 	gw := e.gateways[0]
-	gw.dir.refresh(gw.guidReader(e), gw.byID)
+	gw.dir.refresh(gw.guidReader(e), gw.agent)
 	b.ResetTimer()
 	for n := range b.N {
 		b.StopTimer()
@@ -55,7 +55,7 @@ func benchmarkGUIDDir(b *testing.B, agents, changed int) {
 			writeGUIDFile(b, filepath.Join(dir, id), fmt.Sprintf("bench-guid-%06d.AgentGateway1", n%1000000), old.Add(time.Duration(n+1)*time.Second))
 		}
 		b.StartTimer()
-		gw.dir.refresh(gw.guidReader(e), gw.byID)
+		gw.dir.refresh(gw.guidReader(e), gw.agent)
 		for _, a := range gw.agents {
 			if _, ok := gw.usableGUID(e, a); !ok {
 				b.Fatalf("agent %s has no Guid", a.id)

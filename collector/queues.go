@@ -86,7 +86,7 @@ func (q *queueState) count(gw *gatewayTarget, err *gateway.QueryError) {
 // first with a usable Guid. Only an agent with a usable Guid is used.
 func (gw *gatewayTarget) queueAgent(e *Exporter) (*agentTarget, string, bool) {
 	if name := gw.cfg.Queues.Agent; name != "" {
-		if a := gw.byID[name]; a != nil {
+		if a := gw.agent(name); a != nil {
 			if guid, ok := gw.usableGUID(e, a); ok {
 				return a, guid, true
 			}

@@ -145,7 +145,7 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents)), histograms: histograms,
 		guidTimes: make([]time.Time, len(agents))}
 	if gw.dir != nil {
-		gw.dir.refresh(gw.guidReader(e), gw.byID)
+		gw.dir.refresh(gw.guidReader(e), gw.agent)
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
