@@ -47,6 +47,15 @@ var fastListSeeds = []string{
 	`{"retcode":"0","result":[{"agentState":7,"x":[[[[[[[[[1]]]]]]]]]}]}`,
 	`{"retcode":0,"message":null,"result":[{"agentState":7}]} `,
 	`{"retcode":"0","result":{"agentState":7}} x`,
+	`{"result":{"agentState":7},"retcode":"0"}`,
+	`{"result":[{"agentState":7},{"agentState":8}],"retcode":"100-006"}`,
+	`{"result":5,"retcode":"100-006"}`,
+	`{"retcode":"0","result":[{"agentState":7},{"agentState":8}],"result":[{"agentState":9}]}`,
+	`{"retcode":"0","result":[{"agentState":7}],"result":null}`,
+	`{"retcode":"0","result":[{"agentState":7},{"agentState":8},{"x":[1,{"y":2}]},3]}`,
+	`{"retcode":"0","result":[{"agentState":7},{"agentState":8},{"x":[1,{"y":2]}]}`,
+	`{"retcode":"0","result":[{"agentState":7},{"agentState":8},]}`,
+	`{"retcode":"0","result":nul}`,
 }
 
 // listFastMatchesGeneral checks one list decoder's fast path against
