@@ -9,8 +9,8 @@ import (
 // queryacdstat, agentvdnskill) get the same one-pass decoding as
 // callinfo. agentstatus matters most: with agent_state on it is every
 // agent's second query of every scrape, and through encoding/json its
-// small answer cost about twice as much as a whole call information
-// answer on the fast path. As for callinfo, the fields come from the json
+// small answer cost more than a whole call information answer on the fast
+// path, with ten times the allocations. As for callinfo, the fields come from the json
 // tags of the entry type, and anything unusual is left to decodeList.
 
 // listDecoder decodes the answers of one such interface: at most limit
