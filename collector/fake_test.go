@@ -130,7 +130,7 @@ func (f *fakeGateway) configYAML(concurrency int, agentIDs ...string) string {
 // testClock is a settable clock for the running phase of calls.
 var testNow = time.UnixMilli(1_700_000_100_000)
 
-func newTestExporter(t *testing.T, yaml string, logger log.Logger) *Exporter {
+func newTestExporter(t testing.TB, yaml string, logger log.Logger) *Exporter {
 	t.Helper()
 	cfg, err := config.Load([]byte(yaml), "agents.yml")
 	if err != nil {

@@ -66,8 +66,9 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		if v.gatewayStates {
 			states = allStatesByName
 		}
+		current := v.obs.state()
 		for _, state := range states {
-			out.add(boolValue(state == v.obs.state()), state)
+			out.add(boolValue(state == current), state)
 		}
 	}},
 	{queryFailedFamily, func(v *agentView, _ time.Time, out *sampleBuf) {

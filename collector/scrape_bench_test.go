@@ -21,23 +21,27 @@ import (
 )
 
 // BenchmarkCollectAgent measures the exporter's own work for one agent in
-// one scrape, without the HTTP round trip: decoding the answer, recording
-// it in the agent's state and writing the agent's series in the text
-// format, as a /metrics scrape does.
+// one scrape, without the HTTP round trip: decoding the answer (and with
+// agent_state the agentstatus answer), recording it in the agent's state
+// and writing the agent's series in the text format, as a /metrics scrape
+// does.
 func BenchmarkCollectAgent(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		body string
+		name   string
+		body   string
+		status string // the agentstatus answer, with agent_state on
 	}{
-		{"talking", talkingA.body()},
-		{"idle", noCallBody},
-		{"previous-call", endedB.body()},
+		{"talking", talkingA.body(), ""},
+		{"idle", noCallBody, ""},
+		{"previous-call", endedB.body(), ""},
+		{"talking-agent_state", talkingA.body(), agentStatusBody},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			body := []byte(c.body)
+			body, status := []byte(c.body), []byte(c.status)
+			agentState := c.status != ""
 			agent := &agentTarget{id: "1001", state: newAgentState()}
 			histograms := newCallHistograms("main", false)
-			gw := &gatewayTarget{name: "main", cfg: &config.Gateway{}, folds: newLabelFolds()}
+			gw := &gatewayTarget{name: "main", cfg: &config.Gateway{AgentState: agentState}, folds: newLabelFolds()}
 			logger := log.NewNopLogger()
 			sentAt := testNow
 			var (
@@ -53,8 +57,15 @@ func BenchmarkCollectAgent(b *testing.B) {
 				}
 				sentAt = sentAt.Add(time.Second)
 				obs := &observation{sentAt: sentAt, duration: time.Millisecond, callInfo: answer.Call}
+				if agentState {
+					statusAnswer, err := gateway.DecodeAgentStatus(status)
+					if err != nil || statusAnswer.Status == nil {
+						b.Fatal(err)
+					}
+					obs.gatewayState, _ = statusAnswer.Status.Name()
+				}
 				agent.state.record(obs, gw, histograms, agent.id, logger)
-				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state}
+				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state, gatewayStates: agentState}
 				line, series = line[:0], 0
 				for _, f := range agentFamilies {
 					buf.reset(&view)
@@ -126,13 +137,7 @@ func BenchmarkScrape1000(b *testing.B) {
 					b.Fatalf("status %d", w.status)
 				}
 			}
-			scrape() // connections, agent state and histograms exist from here on
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				scrape()
-			}
-			reportPerAgent(b, processCPU()-cpu)
+			benchRounds(b, benchAgents, "agent", scrape) // the first scrape opens connections, agent state and histograms
 		})
 	}
 	b.Run("bare-client", func(b *testing.B) {
@@ -158,20 +163,6 @@ func BenchmarkScrape1000(b *testing.B) {
 			close(next)
 			wg.Wait()
 		}
-		round()
-		b.ReportAllocs()
-		cpu := processCPU()
-		for b.Loop() {
-			round()
-		}
-		reportPerAgent(b, processCPU()-cpu)
+		benchRounds(b, benchAgents, "agent", round)
 	})
-}
-
-// reportPerAgent adds wall and CPU time per agent. CPU time is the whole
-// process's, simulator included, and is steadier than wall time on a busy
-// machine.
-func reportPerAgent(b *testing.B, cpu time.Duration) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchAgents), "ns/agent")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*benchAgents), "cpu-ns/agent")
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // Agent state names. Idle, talking and signed_out are the names the
@@ -76,7 +75,7 @@ func (a *AgentStatusAnswer) envelope() (retcode, message string) { return a.Retc
 // as a list but the example shows an object; both are accepted, and of a
 // list only the first object is read.
 func DecodeAgentStatus(body []byte) (*AgentStatusAnswer, error) {
-	list, err := decodeList(body, 1, func(s *AgentStatus) bool { return s.State.Valid() })
+	list, err := agentStatusList.decode(body)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +85,8 @@ func DecodeAgentStatus(body []byte) (*AgentStatusAnswer, error) {
 	}
 	return answer, nil
 }
+
+var agentStatusList = newListDecoder(1, func(s *AgentStatus) bool { return s.State.Valid() })
 
 // AgentStatusURL is the agentstatus address for one agent.
 func (c *Client) AgentStatusURL(agentID string) string {
@@ -117,8 +118,20 @@ func (b *Bool) UnmarshalJSON(raw []byte) error {
 		}
 		raw = bytes.TrimSpace([]byte(s))
 	}
-	if v, err := strconv.ParseBool(string(raw)); err == nil && !bytes.EqualFold(raw, []byte("t")) && !bytes.EqualFold(raw, []byte("f")) {
-		*b = Bool{Value: v, Valid: true}
-	}
+	*b = boolFromText(raw)
 	return nil
+}
+
+// boolFromText reads a boolean field's text: the raw JSON value, or the
+// content of a JSON string, white space trimmed. It takes what
+// strconv.ParseBool takes but the one-letter forms, and allocates
+// nothing.
+func boolFromText(text []byte) Bool {
+	switch string(text) {
+	case "true", "True", "TRUE", "1":
+		return Bool{Value: true, Valid: true}
+	case "false", "False", "FALSE", "0":
+		return Bool{Value: false, Valid: true}
+	}
+	return Bool{}
 }

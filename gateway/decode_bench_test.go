@@ -65,22 +65,7 @@ func BenchmarkDecodeAnswer(b *testing.B) {
 		bodies := c.bodies(b)
 		for _, d := range decoders {
 			b.Run(c.name+"/"+d.name, func(b *testing.B) {
-				size := 0
-				for _, body := range bodies {
-					if _, err := d.decode(body); err != nil {
-						b.Fatalf("%v: %s", err, body)
-					}
-					size += len(body)
-				}
-				b.SetBytes(int64(size / len(bodies)))
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if _, err := d.decode(bodies[i%len(bodies)]); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
+				benchDecode(b, bodies, func(body []byte) error { _, err := d.decode(body); return err })
 			})
 		}
 	}

@@ -21,6 +21,26 @@ import (
 // envelope, CallInfo and Trace, the same tags encoding/json reads, so the
 // two decoders cannot disagree about which key goes where.
 func decodeFast(body []byte) (answer *Answer, ok bool) {
+	retcode, message, result, ok := envelopeFast(body)
+	if !ok {
+		return nil, false
+	}
+	answer = &Answer{Retcode: retcode, Message: message}
+	if answer.Retcode != RetcodeSuccess {
+		return answer, true
+	}
+	call, ok := decodeResultFast(result)
+	if !ok {
+		return nil, false
+	}
+	answer.Call = call
+	return answer, true
+}
+
+// envelopeFast reads the envelope of any interface's answer in one pass,
+// as readEnvelope does; result is the raw result, a part of body, for the
+// interface's own fast path.
+func envelopeFast(body []byte) (retcode, message string, result []byte, ok bool) {
 	s := scanner{b: body}
 	s.space()
 	env := envelopes.Get().(*envelope)
@@ -29,18 +49,9 @@ func decodeFast(body []byte) (answer *Answer, ok bool) {
 		envelopes.Put(env)
 	}()
 	if !s.fields(reflect.ValueOf(env).Elem(), envelopeFields) || !s.atEnd() || env.Retcode == nil || *env.Retcode == "" {
-		return nil, false
+		return "", "", nil, false
 	}
-	answer = &Answer{Retcode: string(*env.Retcode), Message: string(env.Message)}
-	if answer.Retcode != RetcodeSuccess {
-		return answer, true
-	}
-	call, ok := decodeResultFast(env.Result)
-	if !ok {
-		return nil, false
-	}
-	answer.Call = call
-	return answer, true
+	return string(*env.Retcode), string(env.Message), env.Result, true
 }
 
 // envelopes recycle the fast path's envelopes (the reflection that fills
@@ -101,8 +112,9 @@ type fieldTable struct {
 
 // fieldsOf reads the json tags of struct type T. It runs once per type at
 // start-up and panics on a field type the fast path cannot decode, so a
-// field added to CallInfo or Trace without teaching the fast path fails
-// every test rather than decoding differently.
+// field added to CallInfo, Trace or a list entry (fastdecode_list.go)
+// without teaching the fast path fails every test rather than decoding
+// differently.
 func fieldsOf[T any]() fieldTable {
 	var table fieldTable
 	t := reflect.TypeFor[T]()
@@ -113,7 +125,7 @@ func fieldsOf[T any]() fieldTable {
 			continue
 		}
 		switch f.Type {
-		case reflect.TypeFor[Number](), reflect.TypeFor[Text](), reflect.TypeFor[Trace](),
+		case reflect.TypeFor[Number](), reflect.TypeFor[Text](), reflect.TypeFor[Trace](), reflect.TypeFor[Bool](),
 			reflect.TypeFor[*Text](), reflect.TypeFor[json.RawMessage]():
 		default:
 			panic("gateway: the fast decoder cannot decode " + t.Name() + "." + f.Name + " of type " + f.Type.String())
@@ -148,6 +160,8 @@ func (s *scanner) fields(v reflect.Value, table fieldTable) bool {
 			*p, ok = s.text()
 		case *Trace:
 			ok = s.trace(p)
+		case *Bool:
+			*p, ok = s.boolean()
 		case **Text: // the retcode: null leaves it unset
 			if s.literal("null") {
 				*p = nil

@@ -83,12 +83,14 @@ func (a *ACDStatAnswer) ByID(requested []int64) map[int64]QueueStat {
 // a list; a lone object, null, "" and an absent result are accepted too (the
 // last three as no entries).
 func DecodeACDStat(body []byte) (*ACDStatAnswer, error) {
-	list, err := decodeList(body, MaxSkillsPerQuery, func(q *QueueStat) bool { return q.SkillID.Valid() })
+	list, err := acdStatList.decode(body)
 	if err != nil {
 		return nil, err
 	}
 	return &ACDStatAnswer{Retcode: list.retcode, Message: list.message, Queues: list.items, Truncated: list.truncated}, nil
 }
+
+var acdStatList = newListDecoder(MaxSkillsPerQuery, func(q *QueueStat) bool { return q.SkillID.Valid() })
 
 // Skill is one skill queue of an agentvdnskill ("Obtaining the Skill Queue
 // Information of the Home VDN of an Agent") answer.
@@ -117,12 +119,14 @@ func (a *VDNSkillsAnswer) envelope() (retcode, message string) { return a.Retcod
 // DecodeVDNSkills decodes an agentvdnskill answer, as leniently as
 // DecodeACDStat.
 func DecodeVDNSkills(body []byte) (*VDNSkillsAnswer, error) {
-	list, err := decodeList(body, MaxVDNSkills, func(s *Skill) bool { return s.ID.Valid() })
+	list, err := vdnSkillsList.decode(body)
 	if err != nil {
 		return nil, err
 	}
 	return &VDNSkillsAnswer{Retcode: list.retcode, Message: list.message, Skills: list.items, Truncated: list.truncated}, nil
 }
+
+var vdnSkillsList = newListDecoder(MaxVDNSkills, func(s *Skill) bool { return s.ID.Valid() })
 
 // ACDStatURL is the queryacdstat address for one agent.
 func (c *Client) ACDStatURL(agentID string) string {
