@@ -48,7 +48,7 @@ func (gw *gatewayTarget) queryStatus(ctx context.Context, a *agentTarget, guid s
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(gw.cfg.Timeout))
 	defer cancel()
-	answer, err := gw.client.QueryAgentStatus(reqCtx, a.id, guid)
+	answer, err := gw.api().QueryAgentStatus(reqCtx, a.id, guid)
 	if err != nil {
 		if !errors.As(err, &obs.statusErr) {
 			obs.statusErr = &gateway.QueryError{Reason: gateway.ReasonTransport, Err: err}

@@ -4,19 +4,17 @@
 package collector
 
 import (
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
-	promconfig "github.com/prometheus/common/config"
 	"golang.org/x/time/rate"
 
 	"github.com/agentgateway/agentgateway_exporter/config"
-	"github.com/agentgateway/agentgateway_exporter/gateway"
 	"github.com/agentgateway/agentgateway_exporter/internal/guids"
 )
 
@@ -60,10 +58,11 @@ func New(opts Options) *Exporter {
 }
 
 type gatewayTarget struct {
-	name       string
-	cfg        *config.Gateway
-	client     *gateway.Client
-	httpClient *http.Client
+	name string
+	cfg  *config.Gateway
+	// conn is the HTTP client; refreshConn replaces it when a file of
+	// its settings changes.
+	conn atomic.Pointer[gatewayConn]
 	// slots bounds requests in flight to this gateway across all
 	// concurrent scrapes, not per scrape.
 	slots      chan struct{}
@@ -150,12 +149,12 @@ func (e *Exporter) ApplyConfig(cfg *config.Config) error {
 	// let go of their keep-alive connections. A request still running on
 	// one returns its connection later; that one idles out on its own.
 	for _, gw := range next {
-		if old := previous[gw.name]; old != nil && old.httpClient == gw.httpClient {
+		if old := previous[gw.name]; old != nil && old.conn.Load() == gw.conn.Load() {
 			delete(previous, gw.name)
 		}
 	}
 	for _, replaced := range previous {
-		replaced.httpClient.CloseIdleConnections()
+		replaced.conn.Load().httpClient.CloseIdleConnections()
 	}
 	return nil
 }
@@ -180,7 +179,7 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 			keep[a.id] = a
 		}
 		if sameConnection(previous.cfg, cfg) {
-			gw.httpClient, gw.client = previous.httpClient, previous.client
+			gw.conn.Store(previous.conn.Load())
 		}
 		if previous.cfg.Concurrency == cfg.Concurrency {
 			gw.slots = previous.slots
@@ -195,14 +194,12 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 	if gw.queues == nil {
 		gw.queues = newQueueState()
 	}
-	if gw.httpClient == nil {
-		httpClient, err := promconfig.NewClientFromConfig(cfg.HTTPClientConfig, "agentgateway_"+cfg.Name)
+	if gw.conn.Load() == nil {
+		conn, err := newGatewayConn(cfg)
 		if err != nil {
 			return nil, err
 		}
-		httpClient.Timeout = 0 // the per-request context carries the timeout
-		gw.httpClient = httpClient
-		gw.client = gateway.NewClient(cfg.BaseURL, httpClient)
+		gw.conn.Store(conn)
 	}
 	gw.setGUIDDir(previous)
 	droppedDir := previous != nil && previous.dir != nil && gw.dir == nil
@@ -272,8 +269,8 @@ func (gw *gatewayTarget) setGUIDDir(previous *gatewayTarget) {
 
 // release closes a client built for a configuration that was not applied.
 func (gw *gatewayTarget) release(previous *gatewayTarget) {
-	if previous == nil || previous.httpClient != gw.httpClient {
-		gw.httpClient.CloseIdleConnections()
+	if conn := gw.conn.Load(); previous == nil || previous.conn.Load() != conn {
+		conn.httpClient.CloseIdleConnections()
 	}
 }
 

@@ -143,7 +143,7 @@ func (gw *gatewayTarget) scrapeQueues(ctx context.Context, e *Exporter) *queueRe
 		wg.Go(func() {
 			var answer *gateway.ACDStatAnswer
 			err := gw.withSlot(ctx, func(reqCtx context.Context) (err error) {
-				answer, err = gw.client.QueryACDStat(reqCtx, a.id, guid, batch)
+				answer, err = gw.api().QueryACDStat(reqCtx, a.id, guid, batch)
 				return err
 			})
 			if gw.failed(ctx, e, "queue statistics", err) {
@@ -198,7 +198,7 @@ func (gw *gatewayTarget) queueSkills(ctx context.Context, e *Exporter, a *agentT
 	}
 	var answer *gateway.VDNSkillsAnswer
 	err := gw.withSlot(ctx, func(reqCtx context.Context) (err error) {
-		answer, err = gw.client.QueryVDNSkills(reqCtx, a.id, guid)
+		answer, err = gw.api().QueryVDNSkills(reqCtx, a.id, guid)
 		return err
 	})
 	if gw.failed(ctx, e, "queue discovery", err) {

@@ -147,6 +147,7 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	if gw.dir != nil {
 		gw.dir.refresh(gw.guidReader(e), gw.agent)
 	}
+	gw.refreshConn(e.logger())
 	next := make(chan int)
 	var wg sync.WaitGroup
 	if gw.cfg.Queues != nil && (sel.Shards <= 1 || sel.Shard == 0) {
@@ -236,7 +237,7 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 	var obs *observation
 	err := gw.withSlot(ctx, func(reqCtx context.Context) error {
 		sentAt, askedAt := time.Now(), e.opts.Now()
-		answer, newGUID, err := gw.client.QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
+		answer, newGUID, err := gw.api().QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
 		gw.adoptHeaderGUID(e, a, guid, newGUID)
 		obs = &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued)}
 		if answer != nil {
