@@ -59,50 +59,39 @@ func newGatewayConn(cfg *config.Gateway) (*gatewayConn, error) {
 func inlineFiles(c promconfig.HTTPClientConfig) (promconfig.HTTPClientConfig, []settingFile, error) {
 	var files []settingFile
 	var err error
-	read := func(path *string) string {
+	// inline reads the file at *path into set and forgets the path.
+	inline := func(path *string, set func(string)) {
 		if *path == "" || err != nil {
-			return ""
+			return
 		}
 		var content []byte
 		if content, err = os.ReadFile(*path); err != nil {
-			return ""
+			return
 		}
 		files = append(files, settingFile{path: *path, sum: sha256.Sum256(content)})
 		*path = ""
-		return strings.TrimSpace(string(content))
+		set(strings.TrimSpace(string(content)))
 	}
+	secret := func(s *promconfig.Secret) func(string) { return func(v string) { *s = promconfig.Secret(v) } }
+	text := func(s *string) func(string) { return func(v string) { *s = v } }
 	// The structs behind pointers are shared with the configuration,
 	// which must keep naming its files.
 	tls := &c.TLSConfig
-	if v := read(&tls.CAFile); v != "" {
-		tls.CA = v
-	}
-	if v := read(&tls.CertFile); v != "" {
-		tls.Cert = v
-	}
-	if v := read(&tls.KeyFile); v != "" {
-		tls.Key = promconfig.Secret(v)
-	}
+	inline(&tls.CAFile, text(&tls.CA))
+	inline(&tls.CertFile, text(&tls.Cert))
+	inline(&tls.KeyFile, secret(&tls.Key))
 	if c.BasicAuth != nil {
 		basic := *c.BasicAuth
 		c.BasicAuth = &basic
-		if v := read(&basic.UsernameFile); v != "" {
-			basic.Username = v
-		}
-		if v := read(&basic.PasswordFile); v != "" {
-			basic.Password = promconfig.Secret(v)
-		}
+		inline(&basic.UsernameFile, text(&basic.Username))
+		inline(&basic.PasswordFile, secret(&basic.Password))
 	}
 	if c.Authorization != nil {
 		auth := *c.Authorization
 		c.Authorization = &auth
-		if v := read(&auth.CredentialsFile); v != "" {
-			auth.Credentials = promconfig.Secret(v)
-		}
+		inline(&auth.CredentialsFile, secret(&auth.Credentials))
 	}
-	if v := read(&c.BearerTokenFile); v != "" {
-		c.BearerToken = promconfig.Secret(v)
-	}
+	inline(&c.BearerTokenFile, secret(&c.BearerToken))
 	return c, files, err
 }
 
