@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agentgateway/agentgateway_exporter/gateway"
 )
 
 // family is one per-agent metric family. Its samples are produced once per
@@ -87,24 +89,8 @@ var agentFamilies = sortedFamilies([]agentFamily{
 			out.add(float64(call.LogonTimes.Value()))
 		}
 	}},
-	{callWaitFamily, func(v *agentView, now time.Time, out *sampleBuf) {
-		call := v.obs.call()
-		if call == nil {
-			return
-		}
-		if seconds, ok := waitSeconds(call, now); ok {
-			out.add(seconds)
-		}
-	}},
-	{callTalkFamily, func(v *agentView, now time.Time, out *sampleBuf) {
-		call := v.obs.call()
-		if call == nil {
-			return
-		}
-		if seconds, ok := talkSeconds(call, now); ok {
-			out.add(seconds)
-		}
-	}},
+	{callWaitFamily, phaseSamples(waitSeconds)},
+	{callTalkFamily, phaseSamples(talkSeconds)},
 	{callMediaTypeFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		if call := v.obs.call(); call != nil && call.MediaType.Valid() {
 			out.add(float64(call.MediaType.Value()))
@@ -137,6 +123,17 @@ var agentFamilies = sortedFamilies([]agentFamily{
 		v.state.leaveSamples(out)
 	}},
 })
+
+// phaseSamples samples a phase of the agent's call, measured by seconds.
+func phaseSamples(seconds func(*gateway.CallInfo, time.Time) (float64, bool)) func(*agentView, time.Time, *sampleBuf) {
+	return func(v *agentView, now time.Time, out *sampleBuf) {
+		if call := v.obs.call(); call != nil {
+			if s, ok := seconds(call, now); ok {
+				out.add(s)
+			}
+		}
+	}
+}
 
 // statesByName are agentStates in the order of the exposition.
 var statesByName = slices.Sorted(slices.Values(agentStates))

@@ -54,15 +54,9 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 	if s.peek() != '{' {
 		return false
 	}
-	if s.depth++; s.depth > fastMaxDepth {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.peek() == '}' {
-		s.i++
-		s.depth--
-		return true
+	empty, ok := s.open('}')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		s.space()
@@ -79,48 +73,59 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 		if !member(key) {
 			return false
 		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
+		if more, ok := s.next('}'); !more {
+			return ok
 		}
 	}
 }
 
 // array walks an array, skipping its elements.
 func (s *scanner) array() bool {
-	if s.depth++; s.depth > fastMaxDepth {
-		return false
-	}
-	s.i++
-	s.space()
-	if s.peek() == ']' {
-		s.i++
-		s.depth--
-		return true
+	empty, ok := s.open(']')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		s.space()
 		if !s.skip() {
 			return false
 		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
+		if more, ok := s.next(']'); !more {
+			return ok
 		}
+	}
+}
+
+// open enters the object or array at the scanner, reporting whether it
+// is empty (and then already left).
+func (s *scanner) open(end byte) (empty, ok bool) {
+	if s.depth++; s.depth > fastMaxDepth {
+		return false, false
+	}
+	s.i++
+	s.space()
+	if s.peek() == end {
+		s.i++
+		s.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// next moves past the comma before another member or element (more), or
+// past the end of the object or array (ok without more).
+func (s *scanner) next(end byte) (more, ok bool) {
+	s.space()
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true, true
+	case end:
+		s.i++
+		s.depth--
+		return false, true
+	default:
+		return false, false
 	}
 }
 
