@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 )
@@ -110,15 +108,9 @@ type Bool struct {
 // UnmarshalJSON never fails; see Number.
 func (b *Bool) UnmarshalJSON(raw []byte) error {
 	*b = Bool{}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 1 && raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return nil //nolint:nilerr // an undecodable string is an unknown value, not a failed answer
-		}
-		raw = bytes.TrimSpace([]byte(s))
+	if text, ok := scalarText(raw); ok {
+		*b = boolFromText(text)
 	}
-	*b = boolFromText(raw)
 	return nil
 }
 

@@ -48,20 +48,26 @@ func (n Number) String() string {
 // never fails, so one sloppy field cannot discard the rest of an answer.
 func (n *Number) UnmarshalJSON(raw []byte) error {
 	*n = Number{}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil
+	if text, ok := scalarText(raw); ok {
+		*n = numberFromText(text)
 	}
-	text := raw
-	if raw[0] == '"' {
+	return nil
+}
+
+// scalarText is the text of a raw JSON value, white space trimmed: the
+// content of a string, or the value itself. ok is false for a string that
+// cannot be decoded, which the lenient types take as an unknown value,
+// never as a failed answer.
+func scalarText(raw []byte) (text []byte, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			return nil //nolint:nilerr // an undecodable string is an unknown value, not a failed answer
+			return nil, false
 		}
-		text = bytes.TrimSpace([]byte(s))
+		return bytes.TrimSpace([]byte(s)), true
 	}
-	*n = numberFromText(text)
-	return nil
+	return raw, true
 }
 
 // numberFromText reads a number field's text: the raw JSON value, or the
