@@ -45,7 +45,8 @@ func newGatewayConn(cfg *config.Gateway) (*gatewayConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	httpClient, err := promconfig.NewClientFromConfig(settings, "agentgateway_"+cfg.Name)
+	httpClient, err := promconfig.NewClientFromConfig(settings, "agentgateway_"+cfg.Name,
+		promconfig.WithDialContextFunc(newConnLimit(cfg.Concurrency).DialContext))
 	if err != nil {
 		return nil, err
 	}

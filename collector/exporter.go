@@ -277,7 +277,8 @@ func (gw *gatewayTarget) release(previous *gatewayTarget) {
 // sameConnection reports whether a reload can keep the old HTTP client and
 // its warm keep-alive connections.
 func sameConnection(a, b *config.Gateway) bool {
-	return a.BaseURL.String() == b.BaseURL.String() && reflect.DeepEqual(a.HTTPClientConfig, b.HTTPClientConfig)
+	return a.BaseURL.String() == b.BaseURL.String() && reflect.DeepEqual(a.HTTPClientConfig, b.HTTPClientConfig) &&
+		a.Concurrency == b.Concurrency // it bounds the client's connections
 }
 
 func (e *Exporter) logger() log.Logger { return e.opts.Logger }
