@@ -59,9 +59,12 @@ func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, sc *scrape,
 // compressText wraps the text answer's handler. At ten thousand agents the
 // answer is some 20 MB of text, which gzip's default level (promhttp's)
 // takes nearly three times as long to compress as its fastest, for an
-// answer only about 15% smaller.
+// answer only about 15% smaller. gzip is stateless (each 32 KiB write
+// compressed on its own): at that size it takes half the time of the
+// fastest level and a third of its memory (under 0.3 MiB, held while every
+// agent's answer is), for an answer some 12% larger.
 var compressText = func() func(http.Handler) http.HandlerFunc {
-	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(gzip.BestSpeed), gzhttp.ZstdCompressionLevel(int(zstd.SpeedFastest)))
+	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(gzip.StatelessCompression), gzhttp.ZstdCompressionLevel(int(zstd.SpeedFastest)))
 	if err != nil {
 		panic(err) // fixed, valid options
 	}
