@@ -220,7 +220,9 @@ func (e *Exporter) newGatewayTarget(cfg *config.Gateway, previous *gatewayTarget
 // same. It returns what the configuration changes about the agent's Guid,
 // to be done when the configuration is applied, or nil.
 func (e *Exporter) newAgentTarget(cfg *config.Agent, previous *agentTarget, droppedDir bool) (*agentTarget, func()) {
-	a := &agentTarget{id: cfg.ID, cell: &guids.Cell{}, state: newAgentState(), inline: string(cfg.GUID)}
+	// Copies, so the configuration's parse, interleaved with them in memory,
+	// can be freed whole.
+	a := &agentTarget{id: strings.Clone(cfg.ID), cell: &guids.Cell{}, state: newAgentState(), inline: strings.Clone(string(cfg.GUID))}
 	var previousInline string
 	hadFile := false
 	if previous != nil {
