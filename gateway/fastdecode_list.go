@@ -66,10 +66,9 @@ func (d *listDecoder[T]) decodeFast(body []byte) (answer listAnswer[T], ok bool)
 // elements skipped, and after limit objects the first further one marks
 // the answer truncated. The rest has been checked with the envelope.
 func (d *listDecoder[T]) entries(s *scanner, answer *listAnswer[T]) bool {
-	s.i++
-	s.space()
-	if s.peek() == ']' {
-		return true
+	empty, ok := s.open(']')
+	if !ok || empty {
+		return ok
 	}
 	for passed := 0; ; {
 		s.space()
@@ -87,14 +86,8 @@ func (d *listDecoder[T]) entries(s *scanner, answer *listAnswer[T]) bool {
 			}
 			passed++
 		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			return true
-		default:
-			return false
+		if more, ok := s.next(']'); !more {
+			return ok
 		}
 	}
 }
