@@ -100,34 +100,45 @@ var (
 	presetLeaveKeys = func() []*leaveKey {
 		keys := make([]*leaveKey, len(presetLeaveReasons))
 		for i, key := range presetLeaveReasons {
-			keys[i] = leaveKeys.intern(key)
+			keys[i] = leaveKeys.intern(key, nil)
 		}
 		return keys
 	}()
 )
 
+// keyTable holds each distinct key once. Past limit (0: none) keys are not
+// held, and each caller gets its own.
 type keyTable[K comparable] struct {
-	mu   sync.RWMutex
-	keys map[K]*K
+	mu    sync.RWMutex
+	keys  map[K]*K
+	limit int
 }
 
-// intern returns the table's copy of key, adding it if new.
-func (t *keyTable[K]) intern(key K) *K {
+// intern returns the table's copy of key. A new key is held as own(key)
+// (own nil: key itself), so that what it holds can be a copy that keeps
+// no answer alive.
+func (t *keyTable[K]) intern(key K, own func(K) K) *K {
 	t.mu.RLock()
 	held := t.keys[key]
 	t.mu.RUnlock()
 	if held != nil {
 		return held
 	}
+	if own != nil {
+		key = own(key)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if held := t.keys[key]; held != nil {
 		return held
 	}
+	held = &key
+	if t.limit > 0 && len(t.keys) >= t.limit {
+		return held
+	}
 	if t.keys == nil {
 		t.keys = map[K]*K{}
 	}
-	held = &key
 	t.keys[key] = held
 	return held
 }
@@ -194,10 +205,10 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 	if obs.err != nil {
 		key := folds.errorKey(obs.err)
 		obs.retcode = key.retcode
-		s.errorCounts.inc(errorKeys.intern(key))
+		s.errorCounts.inc(errorKeys.intern(key, nil))
 	} else {
 		if obs.statusErr != nil {
-			s.errorCounts.inc(errorKeys.intern(folds.errorKey(obs.statusErr)))
+			s.errorCounts.inc(errorKeys.intern(folds.errorKey(obs.statusErr), nil))
 		}
 		if call := obs.callInfo; call != nil {
 			obs.labels = folds.callLabels(call)
@@ -207,7 +218,7 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 			if key.reason == otherLabelValue {
 				key.description = otherLabelValue
 			}
-			s.leaveCounts.inc(leaveKeys.intern(key))
+			s.leaveCounts.inc(leaveKeys.intern(key, nil))
 			if ended.call != nil {
 				histograms.observe(ended.call, folds.skill.lookup(string(ended.call.CallSkill)), folds.mediaType.lookup(numberLabel(ended.call.MediaType)))
 			}

@@ -47,8 +47,7 @@ type labelFolds struct {
 	// calls are the distinct label sets of agentgateway_call_info seen so
 	// far, each held once: every observation of a call points to one, and
 	// ten thousand agents need only a few dozen.
-	callsMu sync.RWMutex
-	calls   map[callLabels]*callLabels
+	calls keyTable[callLabels]
 }
 
 // maxCallLabelSets bounds the shared label sets; beyond it (a gateway
@@ -65,6 +64,7 @@ func newLabelFolds() *labelFolds {
 		skillID:     labelFold{label: "skill_id", limit: maxSkills, valid: isCode},
 		mediaType:   labelFold{label: "media_type", limit: maxCallCodes, valid: isSmallCode},
 		callFeature: labelFold{label: "call_feature", limit: maxCallCodes, valid: isSmallCode},
+		calls:       keyTable[callLabels]{limit: maxCallLabelSets},
 	}
 }
 
@@ -83,28 +83,11 @@ func (f *labelFolds) callLabels(call *gateway.CallInfo) *callLabels {
 		skill:       f.skill.value(string(call.CallSkill)),
 		skillID:     f.skillID.value(numberLabel(call.CallSkillID)),
 	}
-	f.callsMu.RLock()
-	shared := f.calls[l]
-	f.callsMu.RUnlock()
-	if shared != nil {
-		return shared
-	}
-	// The values may point into the answer; the shared set must not keep
-	// an answer alive.
-	l = callLabels{strings.Clone(l.callFeature), strings.Clone(l.mediaType), strings.Clone(l.skill), strings.Clone(l.skillID)}
-	f.callsMu.Lock()
-	defer f.callsMu.Unlock()
-	if shared := f.calls[l]; shared != nil {
-		return shared
-	}
-	if len(f.calls) >= maxCallLabelSets {
-		return &l
-	}
-	if f.calls == nil {
-		f.calls = map[callLabels]*callLabels{}
-	}
-	f.calls[l] = &l
-	return &l
+	// The values may point into the answer; a held set must not keep an
+	// answer alive.
+	return f.calls.intern(l, func(l callLabels) callLabels {
+		return callLabels{strings.Clone(l.callFeature), strings.Clone(l.mediaType), strings.Clone(l.skill), strings.Clone(l.skillID)}
+	})
 }
 
 // labelFold bounds the values of one label on one gateway.

@@ -211,7 +211,7 @@ func TestCallLabelSetsAreSharedAndBounded(t *testing.T) {
 	if combinations <= maxCallLabelSets {
 		t.Fatalf("the test offers %d combinations, not more than the bound %d", combinations, maxCallLabelSets)
 	}
-	if len(f.calls) != maxCallLabelSets {
-		t.Errorf("%d shared label sets, want the bound %d", len(f.calls), maxCallLabelSets)
+	if len(f.calls.keys) != maxCallLabelSets {
+		t.Errorf("%d shared label sets, want the bound %d", len(f.calls.keys), maxCallLabelSets)
 	}
 }
