@@ -22,14 +22,23 @@ type observation struct {
 	// the rest of the answer (retcode, message) is not kept.
 	callInfo *gateway.CallInfo
 	err      *gateway.QueryError
-	// retcode and labels are the answer's label values, bounded by the
-	// gateway's labelFolds when the observation is recorded.
-	retcode string
-	labels  *callLabels // shared by the observations of one gateway
+	// errKey (err's reason and retcode) and labels are the answer's label
+	// values, bounded by the gateway's labelFolds and held once in their
+	// tables when the observation is recorded.
+	errKey *errorKey
+	labels *callLabels
 	// gatewayState is the state agentstatus named, with agent_state; ""
 	// when off, failed or unnamed. statusErr is its failure.
 	gatewayState string
 	statusErr    *gateway.QueryError
+}
+
+// retcode is the failure's retcode label value, "" for none.
+func (o *observation) retcode() string {
+	if o.errKey == nil {
+		return ""
+	}
+	return o.errKey.retcode
 }
 
 func (o *observation) call() *gateway.CallInfo {
@@ -151,11 +160,32 @@ type agentState struct {
 	errorCounts counts[*errorKey]
 	leaveCounts counts[*leaveKey]
 	// health is the last reported status, so a failing agent is logged once
-	// per change, not once per scrape.
-	health string
-	// latest and inFlight let scrapes within min_interval share one answer.
+	// per change, not once per scrape: okHealth, the failure's counter key,
+	// or nil before the first query.
+	health *errorKey
+	// share is set with min_interval, whose scrapes share one answer.
+	share *sharedAnswer
+}
+
+// okHealth is the health of an agent whose last query was answered.
+var okHealth = new(errorKey)
+
+// sharedAnswer is an agent's answer for scrapes within min_interval: the
+// latest from the gateway, or the query in flight for it. Only agents of
+// gateways with min_interval have one, which keeps ten thousand agents'
+// state smaller by a size class.
+type sharedAnswer struct {
 	latest   *observation
 	inFlight chan struct{}
+}
+
+// sharing is the agent's shared answer, made on first use. Call it with
+// the agent's lock held.
+func (s *agentState) sharing() *sharedAnswer {
+	if s.share == nil {
+		s.share = &sharedAnswer{}
+	}
+	return s.share
 }
 
 func newAgentState() *agentState {
@@ -203,9 +233,8 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 	defer s.mu.Unlock()
 	folds := gw.folds
 	if obs.err != nil {
-		key := folds.errorKey(obs.err)
-		obs.retcode = key.retcode
-		s.errorCounts.inc(errorKeys.intern(key, nil))
+		obs.errKey = errorKeys.intern(folds.errorKey(obs.err), nil)
+		s.errorCounts.inc(obs.errKey)
 	} else {
 		if obs.statusErr != nil {
 			s.errorCounts.inc(errorKeys.intern(folds.errorKey(obs.statusErr), nil))
@@ -227,9 +256,13 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 	s.logHealthChange(obs, gw.name, agentID, logger)
 	switch {
 	case gw.cfg.MinInterval <= 0:
-		s.latest = nil
-	case obs.fromGateway() && (s.latest == nil || obs.sentAt.After(s.latest.sentAt)):
-		s.latest = obs
+		if s.share != nil {
+			s.share.latest = nil
+		}
+	case obs.fromGateway():
+		if share := s.sharing(); share.latest == nil || obs.sentAt.After(share.latest.sentAt) {
+			share.latest = obs
+		}
 	}
 }
 
@@ -240,9 +273,9 @@ func (o *observation) fromGateway() bool {
 }
 
 func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID string, logger log.Logger) {
-	health := "ok"
+	health := okHealth
 	if obs.err != nil {
-		health = string(obs.err.Reason) + " " + obs.retcode
+		health = obs.errKey
 	}
 	if health == s.health {
 		return
@@ -253,7 +286,7 @@ func (s *agentState) logHealthChange(obs *observation, gatewayName, agentID stri
 	case obs.err != nil:
 		level.Warn(logger).Log("msg", "agent query failing", "gateway", gatewayName, "agent_id", agentID,
 			"reason", obs.err.Reason, "retcode", obs.err.Retcode, "err", obs.err)
-	case previous != "":
+	case previous != nil:
 		level.Info(logger).Log("msg", "agent query recovered", "gateway", gatewayName, "agent_id", agentID)
 	}
 }

@@ -51,7 +51,11 @@ func newGatewayConn(cfg *config.Gateway) (*gatewayConn, error) {
 		return nil, err
 	}
 	httpClient.Timeout = 0 // the per-request context carries the timeout
-	return &gatewayConn{httpClient: httpClient, api: gateway.NewClient(cfg.BaseURL, httpClient), files: files}, nil
+	var opts []gateway.ClientOption
+	if !settings.FollowRedirects {
+		opts = append(opts, gateway.NoRedirects())
+	}
+	return &gatewayConn{httpClient: httpClient, api: gateway.NewClient(cfg.BaseURL, httpClient, opts...), files: files}, nil
 }
 
 // inlineFiles returns the settings with every file they name read into the

@@ -75,7 +75,7 @@ var agentFamilies = sortedFamilies([]agentFamily{
 	}},
 	{queryFailedFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
 		if v.obs.err != nil {
-			out.add(1, string(v.obs.err.Reason), v.obs.retcode)
+			out.add(1, string(v.obs.err.Reason), v.obs.retcode())
 		}
 	}},
 	{inCallFamily, func(v *agentView, _ time.Time, out *sampleBuf) {
@@ -203,8 +203,8 @@ func (r *scrapeResult) view(ref viewRef) agentView {
 	a := res.agents[ref.agent]
 	view := agentView{gateway: gw.name, id: a.id, obs: res.observations[ref.agent], state: a.state,
 		gatewayStates: gw.cfg.AgentState}
-	if at := res.guidTimes[ref.agent]; !at.IsZero() {
-		view.guidAge, view.hasGUID = max(0, r.guidNow.Sub(at).Seconds()), true
+	if at := res.guidTimes[ref.agent]; at != 0 {
+		view.guidAge, view.hasGUID = max(0, float64(r.guidNow.UnixNano()-at)/1e9), true
 	}
 	return view
 }

@@ -114,7 +114,7 @@ func (gw *gatewayTarget) queueAgent(e *Exporter) (*agentTarget, string, bool) {
 func (s *agentState) answered() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.health == "ok"
+	return s.health == okHealth
 }
 
 // scrapeQueues asks for the statistics of every queue of the gateway, one

@@ -115,9 +115,10 @@ type gatewayResult struct {
 	observations []*observation
 	histograms   *callHistograms
 	duration     time.Duration
-	// guidTimes are when each agent's Guid was supplied, after its query;
-	// zero for none.
-	guidTimes []time.Time
+	// guidTimes are when each agent's Guid was supplied, after its query,
+	// in Unix nanoseconds of the Guid clock; 0 for none. A third of a
+	// time.Time, at ten thousand agents a scrape's 160 KiB.
+	guidTimes []int64
 	// updates are the gateway's Guid update counts; nil for a shard other
 	// than the first, so that shards scraped separately do not repeat them.
 	updates []guids.UpdateCount
@@ -143,7 +144,7 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 	}
 	histograms := gw.histograms.forSelection(sel)
 	result := gatewayResult{agents: agents, observations: make([]*observation, len(agents)), histograms: histograms,
-		guidTimes: make([]time.Time, len(agents))}
+		guidTimes: make([]int64, len(agents))}
 	if gw.dir != nil {
 		gw.dir.refresh(gw.guidReader(e), gw.agent)
 	}
@@ -158,7 +159,7 @@ func (gw *gatewayTarget) scrape(ctx context.Context, e *Exporter, sel selection)
 			for i := range next {
 				result.observations[i] = gw.observe(ctx, e, agents[i], histograms)
 				if _, at, ok := agents[i].cell.Get(); ok {
-					result.guidTimes[i] = at
+					result.guidTimes[i] = at.UnixNano()
 				}
 			}
 		})
@@ -195,18 +196,19 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 	started := time.Now()
 	for {
 		a.state.mu.Lock()
-		if latest := a.state.latest; latest != nil && e.opts.Now().Sub(latest.askedAt) < minInterval {
+		share := a.state.sharing()
+		if latest := share.latest; latest != nil && e.opts.Now().Sub(latest.askedAt) < minInterval {
 			a.state.mu.Unlock()
 			return latest
 		}
-		waitFor := a.state.inFlight
+		waitFor := share.inFlight
 		if waitFor == nil {
 			done := make(chan struct{})
-			a.state.inFlight = done
+			share.inFlight = done
 			a.state.mu.Unlock()
 			obs := gw.query(ctx, e, a, guid, histograms)
 			a.state.mu.Lock()
-			a.state.inFlight = nil
+			share.inFlight = nil
 			a.state.mu.Unlock()
 			close(done)
 			return obs
