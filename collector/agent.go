@@ -13,10 +13,7 @@ import (
 
 // observation is one query's outcome.
 type observation struct {
-	sentAt time.Time
-	// askedAt is sentAt on the exporter's clock (Options.Now), against
-	// which min_interval ages shared answers.
-	askedAt  time.Time
+	sentAt   time.Time
 	duration time.Duration
 	// callInfo is the answer's call, nil for none (or a failed query);
 	// the rest of the answer (retcode, message) is not kept.
@@ -176,6 +173,7 @@ var okHealth = new(errorKey)
 // state smaller by a size class.
 type sharedAnswer struct {
 	latest   *observation
+	askedAt  time.Time // latest's, on the exporter's clock
 	inFlight chan struct{}
 }
 
@@ -221,13 +219,8 @@ func (c counts[K]) find(key K) int {
 }
 
 // record applies a new observation: counters, ended calls and the health
-// log, with the answer's label values bounded by the gateway's folds. It
-// is the only place state changes, under the agent's lock. The observation
-// is kept for later scrapes to share only with min_interval: otherwise
-// nothing reads it, and at ten thousand agents keeping every last answer
-// costs megabytes. Only what the gateway said is shared: a timeout belongs
-// to the scrape whose deadline or slot wait ran out, and another scrape may
-// have the budget to get an answer.
+// log, with the answer's label values bounded by the gateway's folds,
+// under the agent's lock.
 func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *callHistograms, agentID string, logger log.Logger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -254,14 +247,26 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		}
 	}
 	s.logHealthChange(obs, gw.name, agentID, logger)
+}
+
+// offer keeps a recorded observation for later scrapes to share, only
+// with min_interval: otherwise nothing reads it, and at ten thousand agents
+// keeping every last answer costs megabytes. askedAt is when it was asked
+// for on the exporter's clock (Options.Now), against which min_interval
+// ages it. Only what the gateway said is shared: a timeout belongs to the
+// scrape whose deadline or slot wait ran out, and another scrape may have
+// the budget to get an answer.
+func (s *agentState) offer(obs *observation, askedAt time.Time, minInterval bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
-	case gw.cfg.MinInterval <= 0:
+	case !minInterval:
 		if s.share != nil {
 			s.share.latest = nil
 		}
 	case obs.fromGateway():
 		if share := s.sharing(); share.latest == nil || obs.sentAt.After(share.latest.sentAt) {
-			share.latest = obs
+			share.latest, share.askedAt = obs, askedAt
 		}
 	}
 }

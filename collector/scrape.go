@@ -197,7 +197,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 	for {
 		a.state.mu.Lock()
 		share := a.state.sharing()
-		if latest := share.latest; latest != nil && e.opts.Now().Sub(latest.askedAt) < minInterval {
+		if latest := share.latest; latest != nil && e.opts.Now().Sub(share.askedAt) < minInterval {
 			a.state.mu.Unlock()
 			return latest
 		}
@@ -217,7 +217,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 		select {
 		case <-waitFor:
 		case <-ctx.Done():
-			return gw.finish(ctx, e, a, histograms, timedOut(started, ctx.Err()))
+			return gw.finish(ctx, e, a, histograms, timedOut(started, ctx.Err()), time.Time{})
 		}
 	}
 }
@@ -236,12 +236,16 @@ func timedOut(sentAt time.Time, err error) *observation {
 // before sending is an observation of its own.
 func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget, guid string, histograms *callHistograms) *observation {
 	queued := time.Now()
-	var obs *observation
+	var (
+		obs     *observation
+		askedAt time.Time
+	)
 	err := gw.withSlot(ctx, func(reqCtx context.Context) error {
-		sentAt, askedAt := time.Now(), e.opts.Now()
+		sentAt := time.Now()
+		askedAt = e.opts.Now()
 		answer, newGUID, err := gw.api().QueryCallInfoGUID(reqCtx, a.id, guid, gw.cfg.IncludesLastCall())
 		gw.adoptHeaderGUID(e, a, guid, newGUID)
-		obs = &observation{sentAt: sentAt, askedAt: askedAt, duration: time.Since(queued)}
+		obs = &observation{sentAt: sentAt, duration: time.Since(queued)}
 		if answer != nil {
 			obs.callInfo = answer.Call
 		}
@@ -260,18 +264,21 @@ func (gw *gatewayTarget) query(ctx context.Context, e *Exporter, a *agentTarget,
 		errors.As(err, &queryErr)
 		obs = &observation{sentAt: queued, duration: time.Since(queued), err: queryErr}
 	}
-	return gw.finish(ctx, e, a, histograms, obs)
+	return gw.finish(ctx, e, a, histograms, obs, askedAt)
 }
 
 // finish records a query's outcome, unless the scrape was abandoned by its
 // client: a query its cancellation cut off says nothing about the gateway,
 // so it is neither counted nor logged as a failing agent (the scrape logs
 // it once, at debug). The scrape's own deadline running out is a timeout.
-func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms, obs *observation) *observation {
+// askedAt is when the query was sent on the exporter's clock, zero if it
+// was not.
+func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget, histograms *callHistograms, obs *observation, askedAt time.Time) *observation {
 	if obs.err != nil && obs.err.Reason == gateway.ReasonTimeout && abandoned(ctx) {
 		return obs
 	}
 	a.state.record(obs, gw, histograms, a.id, e.logger())
+	a.state.offer(obs, askedAt, gw.cfg.MinInterval > 0)
 	return obs
 }
 
