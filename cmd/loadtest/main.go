@@ -96,7 +96,7 @@ func run(args []string) int {
 	fs.BoolVar(&o.tls, "tls", false, "the simulated gateway serves HTTPS with a certificate made for this run, which the exporter and the bare client trust")
 	fs.BoolVar(&o.queues, "queues", false, "turn on queues: {} and agent_state: true: per scrape one agentstatus per agent after its callinfo,\n"+
 		"and one queryacdstat per 100 skill queues (found with one agentvdnskill in the first scrape); the bare client does the same")
-	fs.IntVar(&o.gogc, "gogc", 30, "GOGC for the exporter, as the README recommends for large fleets; 0 leaves Go's default (100)")
+	fs.IntVar(&o.gogc, "gogc", 25, "GOGC for the exporter, as the README recommends for large fleets; 0 leaves Go's default (100)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "off", "GOMEMLIMIT for the exporter: off, or a size such as 24MiB")
 	fs.StringVar(&o.exporterBin, "exporter", "", "exporter binary to run (default: go build this module's main package)")
 	fs.DurationVar(&o.maxDuration, "max-duration", 20*time.Minute, "abort the run after this long")
