@@ -218,10 +218,12 @@ func (c counts[K]) find(key K) int {
 	return -1
 }
 
-// record applies a new observation: counters, ended calls and the health
-// log, with the answer's label values bounded by the gateway's folds,
-// under the agent's lock.
-func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *callHistograms, agentID string, logger log.Logger) {
+// record applies a new observation: counters, ended calls, the health log
+// and the answer shared under min_interval, with the answer's label values
+// bounded by the gateway's folds. It is the only place state changes,
+// under the agent's lock. askedAt is when the query was sent on the
+// exporter's clock (Options.Now), zero if it was not.
+func (s *agentState) record(obs *observation, askedAt time.Time, gw *gatewayTarget, histograms *callHistograms, agentID string, logger log.Logger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	folds := gw.folds
@@ -247,20 +249,14 @@ func (s *agentState) record(obs *observation, gw *gatewayTarget, histograms *cal
 		}
 	}
 	s.logHealthChange(obs, gw.name, agentID, logger)
-}
-
-// offer keeps a recorded observation for later scrapes to share, only
-// with min_interval: otherwise nothing reads it, and at ten thousand agents
-// keeping every last answer costs megabytes. askedAt is when it was asked
-// for on the exporter's clock (Options.Now), against which min_interval
-// ages it. Only what the gateway said is shared: a timeout belongs to the
-// scrape whose deadline or slot wait ran out, and another scrape may have
-// the budget to get an answer.
-func (s *agentState) offer(obs *observation, askedAt time.Time, minInterval bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// The observation is kept for later scrapes to share only with
+	// min_interval, aged by askedAt: otherwise nothing reads it, and at ten
+	// thousand agents keeping every last answer costs megabytes. Only what
+	// the gateway said is shared: a timeout belongs to the scrape whose
+	// deadline or slot wait ran out, and another scrape may have the budget
+	// to get an answer.
 	switch {
-	case !minInterval:
+	case gw.cfg.MinInterval <= 0:
 		if s.share != nil {
 			s.share.latest = nil
 		}

@@ -186,7 +186,7 @@ func (gw *gatewayTarget) observe(ctx context.Context, e *Exporter, a *agentTarge
 	guid, ok := gw.usableGUID(e, a)
 	if !ok {
 		obs := noGUID(time.Now())
-		a.state.record(obs, gw, histograms, a.id, e.logger())
+		a.state.record(obs, time.Time{}, gw, histograms, a.id, e.logger())
 		return obs
 	}
 	minInterval := time.Duration(gw.cfg.MinInterval)
@@ -277,8 +277,7 @@ func (gw *gatewayTarget) finish(ctx context.Context, e *Exporter, a *agentTarget
 	if obs.err != nil && obs.err.Reason == gateway.ReasonTimeout && abandoned(ctx) {
 		return obs
 	}
-	a.state.record(obs, gw, histograms, a.id, e.logger())
-	a.state.offer(obs, askedAt, gw.cfg.MinInterval > 0)
+	a.state.record(obs, askedAt, gw, histograms, a.id, e.logger())
 	return obs
 }
 

@@ -64,7 +64,7 @@ func BenchmarkCollectAgent(b *testing.B) {
 					}
 					obs.gatewayState, _ = statusAnswer.Status.Name()
 				}
-				agent.state.record(obs, gw, histograms, agent.id, logger)
+				agent.state.record(obs, time.Time{}, gw, histograms, agent.id, logger)
 				view := agentView{gateway: "main", id: agent.id, obs: obs, state: agent.state, gatewayStates: agentState}
 				line, series = line[:0], 0
 				for _, f := range agentFamilies {
