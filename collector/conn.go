@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"net/http"
 	"os"
@@ -113,7 +112,7 @@ func (c *gatewayConn) changed(logger log.Logger, gatewayName string) bool {
 			}
 			return false
 		}
-		if sum := sha256.Sum256(content); !bytes.Equal(sum[:], f.sum[:]) {
+		if sha256.Sum256(content) != f.sum {
 			return true
 		}
 	}
